@@ -1,0 +1,59 @@
+# mgref: `make run` sets up and serves the site, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install install-dev migrate seed run test lint format check clean
+
+help:
+	@echo "make run     set up (venv, install, migrate, seed, demo accounts) and serve on http://$(HOST):$(PORT)"
+	@echo "make test    install the test tools and run the whole suite"
+	@echo "make lint    ruff check and ruff format --check"
+	@echo "make format  apply ruff's fixes and formatting"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(MANAGE) migrate --no-input
+
+seed: migrate
+	$(MANAGE) load_seed
+
+run: seed
+	$(MANAGE) create_demo_accounts
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: install-dev lint
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,45 @@
+"""Citation formats. NLM/Vancouver for pages; exports build on the same fields."""
+
+NLM_MAX_AUTHORS = 6
+
+
+def _sentence(text):
+    text = text.strip()
+    if not text:
+        return ""
+    return text if text[-1] in ".?!" else f"{text}."
+
+
+def vancouver_authors(citation):
+    if citation.group_author:
+        return citation.group_author
+    names = citation.author_list
+    truncated = bool(names) and names[-1].lower().rstrip(".") == "et al"
+    if truncated:
+        names = names[:-1]
+    if len(names) > NLM_MAX_AUTHORS:
+        names, truncated = names[:NLM_MAX_AUTHORS], True
+    text = ", ".join(names)
+    return f"{text}, et al" if truncated and text else text
+
+
+def vancouver(citation):
+    """The citation as NLM/Vancouver text, without identifiers."""
+    parts = [_sentence(vancouver_authors(citation)), _sentence(citation.title)]
+    if citation.publication_type == citation.PublicationType.WEB_PAGE:
+        parts[-1] = _sentence(f"{citation.title or citation.url} [Internet]")
+        if citation.journal:
+            parts.append(_sentence(citation.journal))
+        if citation.year:
+            parts.append(_sentence(str(citation.year)))
+    else:
+        source = citation.journal
+        detail = str(citation.year or "")
+        if citation.volume:
+            detail += f";{citation.volume}"
+            if citation.issue:
+                detail += f"({citation.issue})"
+        if citation.pages:
+            detail += f":{citation.pages}"
+        parts.append(_sentence(" ".join(filter(None, [_sentence(source), detail]))))
+    return " ".join(part for part in parts if part)

@@ -1,0 +1,165 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from markdownx.models import MarkdownxField
+
+from monographs.history import ContentHistory
+
+
+class MagnesiumFormQuerySet(models.QuerySet):
+    def for_detail_page(self):
+        from .entries import Evidence, FormSideEffect
+
+        return self.prefetch_related(
+            "synonyms",
+            models.Prefetch(
+                "evidence",
+                queryset=Evidence.objects.select_related("indication").prefetch_related(
+                    "citations"
+                ),
+            ),
+            models.Prefetch(
+                "side_effects",
+                queryset=FormSideEffect.objects.select_related("side_effect").prefetch_related(
+                    "citations"
+                ),
+            ),
+            "doses__citations",
+            "interactions__citations",
+            "precautions__citations",
+            "faqs",
+        )
+
+    def by_name(self, name):
+        """The form whose name, slug or synonym matches ``name``, or None.
+
+        "Bisglycinate", "Magnesium bisglycinate" and "magnesium-diglycinate"
+        all resolve to Magnesium glycinate.
+        """
+        slug = slugify(name)
+        candidates = {slug, slug.removeprefix("magnesium-"), f"magnesium-{slug}"}
+        return (
+            self.filter(models.Q(slug__in=candidates) | models.Q(synonyms__slug__in=candidates))
+            .distinct()
+            .first()
+        )
+
+
+class MagnesiumForm(models.Model):
+    """One monograph: a magnesium salt or chelate and everything said about it."""
+
+    class Category(models.TextChoices):
+        AMINO_ACID_CHELATE = "amino-acid-chelate", "Amino-acid chelate"
+        AMINO_ACID_SALT = "amino-acid-salt", "Amino-acid salt"
+        ORGANIC_SALT = "organic-salt", "Organic salt"
+        INORGANIC = "inorganic", "Inorganic"
+
+    name = models.CharField(max_length=100, help_text="e.g. 'Magnesium glycinate'.")
+    slug = models.SlugField(
+        max_length=100,
+        db_index=False,
+        help_text="The address of the monograph: /forms/<slug>/. Changing it breaks links.",
+    )
+    category = models.CharField(max_length=30, choices=Category)
+    formula_basis = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The formula the elemental percentage is calculated on, e.g. 'MgCl2 (anhydrous)'.",
+    )
+    elemental_mg_percent = models.DecimalField(
+        "elemental magnesium (% by weight)",
+        max_digits=5,
+        decimal_places=2,
+        help_text="Share of the compound's weight that is magnesium, e.g. 14.1.",
+    )
+    composition_note = MarkdownxField(
+        blank=True,
+        help_text="Hydrates and other salt forms, and where the percentage comes from.",
+    )
+    absorption_notes = MarkdownxField(blank=True)
+    tolerability_notes = MarkdownxField("GI tolerability notes", blank=True)
+    summary = MarkdownxField(
+        blank=True, help_text="Two or three sentences a reader sees first."
+    )
+    usage = MarkdownxField(blank=True)
+    mechanism = MarkdownxField("how it works", blank=True)
+    dosage_notes = MarkdownxField(
+        blank=True,
+        help_text="Context for the dosing table. State doses as elemental magnesium.",
+    )
+    precaution_notes = MarkdownxField(
+        "precautions",
+        blank=True,
+        help_text="General advice shown above the list of precautions.",
+    )
+    disclaimer = MarkdownxField(blank=True)
+
+    objects = MagnesiumFormQuerySet.as_manager()
+    history = ContentHistory()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "magnesium form"
+        permissions = [("publish_magnesiumform", "Can approve and publish monographs")]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="form_slug_unique"),
+            models.UniqueConstraint(fields=["name"], name="form_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(elemental_mg_percent__gt=0)
+                & models.Q(elemental_mg_percent__lte=100),
+                name="form_elemental_percent_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("monographs:form-detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        if self.elemental_mg_percent is not None and not (
+            0 < self.elemental_mg_percent <= 100
+        ):
+            raise ValidationError(
+                {"elemental_mg_percent": "Enter a percentage above 0 and at most 100."}
+            )
+        if self.slug and Synonym.objects.filter(slug=self.slug).exists():
+            raise ValidationError({"slug": "This slug is already used by a synonym."})
+
+    def elemental_mg_in(self, salt_mg):
+        """Elemental magnesium in ``salt_mg`` milligrams of this compound."""
+        return salt_mg * self.elemental_mg_percent / 100
+
+
+class Synonym(models.Model):
+    form = models.ForeignKey(
+        MagnesiumForm, on_delete=models.CASCADE, related_name="synonyms"
+    )
+    name = models.CharField(max_length=100, help_text="e.g. 'Magnesium bisglycinate'.")
+    slug = models.SlugField(
+        max_length=100,
+        db_index=False,
+        help_text="/forms/<slug>/ redirects to the form's own page.",
+    )
+
+    history = ContentHistory()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="synonym_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return self.form.get_absolute_url()
+
+    def clean(self):
+        super().clean()
+        if self.slug and MagnesiumForm.objects.filter(slug=self.slug).exists():
+            raise ValidationError({"slug": "A form already has this slug."})

@@ -1,0 +1,49 @@
+from django.db import models
+from django.urls import reverse
+from markdownx.models import MarkdownxField
+
+from monographs.history import ContentHistory
+
+
+class Indication(models.Model):
+    """An outcome a form is taken for: sleep quality, migraine, constipation…"""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, db_index=False)
+    description = MarkdownxField(blank=True)
+
+    history = ContentHistory()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="indication_slug_unique"),
+            models.UniqueConstraint(fields=["name"], name="indication_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("monographs:indication-detail", args=[self.slug])
+
+
+class SideEffect(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, db_index=False)
+    description = MarkdownxField(blank=True)
+
+    history = ContentHistory()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="side_effect_slug_unique"),
+            models.UniqueConstraint(fields=["name"], name="side_effect_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("monographs:side-effect-detail", args=[self.slug])

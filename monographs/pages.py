@@ -1,0 +1,138 @@
+"""
+A monograph laid out for reading: its sections rendered in page order, so
+that citations are numbered in order of first appearance.
+"""
+
+from dataclasses import dataclass, field
+
+from monographs.markdown import CitationNumbering, citation_keys, render_markdown
+from monographs.models import Citation, Evidence, FormSideEffect
+
+
+@dataclass
+class RenderedRow:
+    row: object
+    html: str = ""
+    extra_citations: list = field(default_factory=list)
+
+
+class MonographPage:
+    """Everything the monograph template shows, rendered once."""
+
+    FORM_TEXT_FIELDS = (
+        "summary",
+        "composition_note",
+        "absorption_notes",
+        "tolerability_notes",
+        "usage",
+        "dosage_notes",
+        "precaution_notes",
+        "mechanism",
+        "disclaimer",
+    )
+
+    def __init__(self, form):
+        self.form = form
+        self.evidence = list(form.evidence.all())
+        self.side_effects = list(form.side_effects.all())
+        self.doses = list(form.doses.all())
+        self.interactions = list(
+            sorted(form.interactions.all(), key=lambda row: (_significance_rank(row), row.position))
+        )
+        self.precautions = list(form.precautions.all())
+        self.faqs = list(form.faqs.all())
+        self.numbering = CitationNumbering(self._citations())
+        self._render()
+
+    def _texts(self):
+        for name in self.FORM_TEXT_FIELDS:
+            yield getattr(self.form, name)
+        for row in self.evidence:
+            yield row.summary
+        for row in self.side_effects:
+            yield row.notes
+        for row in self.doses:
+            yield row.notes
+        for row in self.precautions:
+            yield row.text
+        for row in self.faqs:
+            yield row.answer
+
+    def _citations(self):
+        attached = {
+            citation.key: citation
+            for rows in (
+                self.evidence,
+                self.side_effects,
+                self.doses,
+                self.interactions,
+                self.precautions,
+            )
+            for row in rows
+            for citation in row.citations.all()
+        }
+        keys = {key for text in self._texts() for key in citation_keys(text)}
+        missing = keys - attached.keys()
+        if missing:
+            attached.update(
+                (citation.key, citation) for citation in Citation.objects.filter(key__in=missing)
+            )
+        return attached.values()
+
+    def _text(self, text):
+        return render_markdown(text, numbering=self.numbering)
+
+    def _row(self, row, text, citations=()):
+        html = self._text(text)
+        in_text = set(citation_keys(text))
+        extra = [
+            (self.numbering.number(citation), citation)
+            for citation in citations
+            if citation.key not in in_text
+        ]
+        return RenderedRow(row=row, html=html, extra_citations=extra)
+
+    def _render(self):
+        form = self.form
+        # Render in reading order: that order numbers the citations.
+        self.summary = self._text(form.summary)
+        self.composition_note = self._text(form.composition_note)
+        self.absorption_notes = self._text(form.absorption_notes)
+        self.tolerability_notes = self._text(form.tolerability_notes)
+        self.usage = self._text(form.usage)
+        self.evidence_rows = [
+            self._row(row, row.summary, row.citations.all()) for row in self.evidence
+        ]
+        self.dosage_notes = self._text(form.dosage_notes)
+        self.dose_rows = [self._row(row, row.notes, row.citations.all()) for row in self.doses]
+        self.common_side_effects = [
+            self._row(row, row.notes, row.citations.all())
+            for row in self.side_effects
+            if row.seriousness == FormSideEffect.Seriousness.MILD
+        ]
+        self.serious_side_effects = [
+            self._row(row, row.notes, row.citations.all())
+            for row in self.side_effects
+            if row.seriousness == FormSideEffect.Seriousness.SEEK_ATTENTION
+        ]
+        self.interaction_rows = [
+            self._row(row, "", row.citations.all()) for row in self.interactions
+        ]
+        self.precaution_notes = self._text(form.precaution_notes)
+        self.precaution_rows = [
+            self._row(row, row.text, row.citations.all()) for row in self.precautions
+        ]
+        self.mechanism = self._text(form.mechanism)
+        self.faq_rows = [self._row(row, row.answer) for row in self.faqs]
+        self.disclaimer = self._text(form.disclaimer)
+        self.references = self.numbering.references()
+        self.unresolved = self.numbering.unresolved
+
+    @property
+    def has_indirect_evidence(self):
+        return any(row.applicability == Evidence.Applicability.INDIRECT for row in self.evidence)
+
+
+def _significance_rank(interaction):
+    order = ["major", "moderate", "minor"]
+    return order.index(interaction.significance) if interaction.significance in order else 3

@@ -1,0 +1,23 @@
+from django import template
+
+from monographs.citation_styles import vancouver
+from monographs.markdown import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text):
+    """Render Markdown through the sanitizing renderer (citations unnumbered)."""
+    return render_markdown(text)
+
+
+@register.filter(name="vancouver")
+def vancouver_filter(citation):
+    return vancouver(citation)
+
+
+@register.filter
+def elemental_mg(form, salt_mg):
+    """Elemental magnesium in ``salt_mg`` mg of the form, rounded to a whole mg."""
+    return round(form.elemental_mg_in(salt_mg))
