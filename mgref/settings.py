@@ -33,7 +33,9 @@ def env_int(name, default):
     try:
         return int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.")
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {value!r}."
+        ) from None
 
 
 def env_list(name, default):
@@ -49,7 +51,9 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 # than 5 distinct characters, or with the startproject "django-insecure-" prefix.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if DEBUG:
-    SECRET_KEY = SECRET_KEY or "django-insecure-local-development-key-never-used-in-production"
+    SECRET_KEY = (
+        SECRET_KEY or "django-insecure-local-development-key-never-used-in-production"
+    )
 elif (
     len(SECRET_KEY) < 50
     or len(set(SECRET_KEY)) < 5
@@ -143,7 +147,9 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

@@ -48,7 +48,10 @@ class ContentHistory(HistoricalRecords):
 
     def get_history_user(self, instance):
         context = _current.get()
-        if context is not None and context.user is not None:
-            if not hasattr(instance, "_history_user"):
-                return context.user
+        if (
+            context is not None
+            and context.user is not None
+            and not hasattr(instance, "_history_user")
+        ):
+            return context.user
         return super().get_history_user(instance)

@@ -36,8 +36,9 @@ class MonographPage:
         self.evidence = list(form.evidence.all())
         self.side_effects = list(form.side_effects.all())
         self.doses = list(form.doses.all())
-        self.interactions = list(
-            sorted(form.interactions.all(), key=lambda row: (_significance_rank(row), row.position))
+        self.interactions = sorted(
+            form.interactions.all(),
+            key=lambda row: (_significance_rank(row), row.position),
         )
         self.precautions = list(form.precautions.all())
         self.faqs = list(form.faqs.all())
@@ -75,7 +76,8 @@ class MonographPage:
         missing = keys - attached.keys()
         if missing:
             attached.update(
-                (citation.key, citation) for citation in Citation.objects.filter(key__in=missing)
+                (citation.key, citation)
+                for citation in Citation.objects.filter(key__in=missing)
             )
         return attached.values()
 
@@ -104,7 +106,9 @@ class MonographPage:
             self._row(row, row.summary, row.citations.all()) for row in self.evidence
         ]
         self.dosage_notes = self._text(form.dosage_notes)
-        self.dose_rows = [self._row(row, row.notes, row.citations.all()) for row in self.doses]
+        self.dose_rows = [
+            self._row(row, row.notes, row.citations.all()) for row in self.doses
+        ]
         self.common_side_effects = [
             self._row(row, row.notes, row.citations.all())
             for row in self.side_effects
@@ -130,9 +134,16 @@ class MonographPage:
 
     @property
     def has_indirect_evidence(self):
-        return any(row.applicability == Evidence.Applicability.INDIRECT for row in self.evidence)
+        return any(
+            row.applicability == Evidence.Applicability.INDIRECT
+            for row in self.evidence
+        )
 
 
 def _significance_rank(interaction):
     order = ["major", "moderate", "minor"]
-    return order.index(interaction.significance) if interaction.significance in order else 3
+    return (
+        order.index(interaction.significance)
+        if interaction.significance in order
+        else 3
+    )

@@ -100,7 +100,10 @@ def seed_load(*, seed_dir=SEED_DIR, user=None, reason="Loaded the seed content")
         citations = {}
         for entry in _read_yaml(seed_dir / "citations.yaml"):
             key = entry.pop("key")
-            values = {name: str(value) if name != "year" else value for name, value in entry.items()}
+            values = {
+                name: str(value) if name != "year" else value
+                for name, value in entry.items()
+            }
             citations[key] = _upsert(Citation, {"key": key}, values, counts)
 
         topics = _read_yaml(seed_dir / "topics.yaml")
@@ -139,11 +142,21 @@ def seed_load(*, seed_dir=SEED_DIR, user=None, reason="Loaded the seed content")
                 }
                 if row["form"] == monograph["form"]:
                     values.update(
-                        (name, _text(monograph.get(name))) for name in MONOGRAPH_SECTIONS
+                        (name, _text(monograph.get(name)))
+                        for name in MONOGRAPH_SECTIONS
                     )
-                form = _upsert(MagnesiumForm, {"slug": slugify(row["form"])}, values, counts)
-                for name in filter(None, (s.strip() for s in row["synonyms"].split(","))):
-                    _upsert(Synonym, {"slug": slugify(name)}, {"form": form, "name": name}, counts)
+                form = _upsert(
+                    MagnesiumForm, {"slug": slugify(row["form"])}, values, counts
+                )
+                for name in filter(
+                    None, (s.strip() for s in row["synonyms"].split(","))
+                ):
+                    _upsert(
+                        Synonym,
+                        {"slug": slugify(name)},
+                        {"form": form, "name": name},
+                        counts,
+                    )
                 forms.append(form)
 
         interactions = _read_yaml(seed_dir / "interactions.yaml")
@@ -203,7 +216,11 @@ def _load_monograph_rows(data, citations, indications, side_effects, counts):
     for position, item in enumerate(data["doses"]):
         _upsert(
             Dose,
-            {"form": form, "population": item["population"], "purpose": item["purpose"]},
+            {
+                "form": form,
+                "population": item["population"],
+                "purpose": item["purpose"],
+            },
             {
                 "minimum_mg": item["minimum_mg"],
                 "maximum_mg": item["maximum_mg"],

@@ -18,5 +18,9 @@ urlpatterns = [
         views.SideEffectDetailView.as_view(),
         name="side-effect-detail",
     ),
-    path("citations/<int:pk>/", views.CitationDetailView.as_view(), name="citation-detail"),
+    path(
+        "citations/<int:pk>/",
+        views.CitationDetailView.as_view(),
+        name="citation-detail",
+    ),
 ]

@@ -1,5 +1,5 @@
 from django.db.models import Count
-from django.http import HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
 from monographs.models import Citation, Indication, MagnesiumForm, SideEffect, Synonym
@@ -28,12 +28,17 @@ class FormDetailView(DetailView):
     context_object_name = "form"
 
     def get(self, request, *args, **kwargs):
-        slug = kwargs["slug"]
-        if not MagnesiumForm.objects.filter(slug=slug).exists():
-            synonym = Synonym.objects.select_related("form").filter(slug=slug).first()
-            if synonym is not None:
-                return HttpResponsePermanentRedirect(synonym.form.get_absolute_url())
-        return super().get(request, *args, **kwargs)
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            synonym = (
+                Synonym.objects.select_related("form")
+                .filter(slug=kwargs["slug"])
+                .first()
+            )
+            if synonym is None:
+                raise
+            return HttpResponsePermanentRedirect(synonym.form.get_absolute_url())
 
     def get_queryset(self):
         return MagnesiumForm.objects.for_detail_page()

@@ -28,16 +28,20 @@ MONOGRAPH_ROWS = [
 
 def editor_codenames():
     codenames = [
-        f"{action}_{model}" for model in CONTENT_MODELS for action in ("view", "add", "change")
+        f"{action}_{model}"
+        for model in CONTENT_MODELS
+        for action in ("view", "add", "change")
     ]
     codenames += [f"delete_{model}" for model in MONOGRAPH_ROWS]
     return codenames
 
 
 def reviewer_codenames():
-    return editor_codenames() + [
-        f"delete_{model}" for model in CONTENT_MODELS if model not in MONOGRAPH_ROWS
-    ] + ["publish_magnesiumform"]
+    return (
+        editor_codenames()
+        + [f"delete_{model}" for model in CONTENT_MODELS if model not in MONOGRAPH_ROWS]
+        + ["publish_magnesiumform"]
+    )
 
 
 def create_roles(apps, schema_editor):
@@ -63,7 +67,9 @@ def create_roles(apps, schema_editor):
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=["Editors", "Reviewers"]).delete()
+    apps.get_model("auth", "Group").objects.filter(
+        name__in=["Editors", "Reviewers"]
+    ).delete()
 
 
 class Migration(migrations.Migration):

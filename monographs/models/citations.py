@@ -10,6 +10,7 @@ from django.urls import reverse
 from monographs.history import ContentHistory
 
 FIRST_PLAUSIBLE_YEAR = 1800
+DOI_PREFIX_RE = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 validate_pmid = RegexValidator(
     r"^[1-9][0-9]{0,8}$", "A PMID is digits only, for example 7815675."
@@ -69,7 +70,9 @@ class Citation(models.Model):
     volume = models.CharField(max_length=30, blank=True)
     issue = models.CharField(max_length=30, blank=True)
     pages = models.CharField(
-        max_length=30, blank=True, help_text="Page range or article number, e.g. 430-435."
+        max_length=30,
+        blank=True,
+        help_text="Page range or article number, e.g. 430-435.",
     )
     pmid = models.CharField(
         "PMID", max_length=10, blank=True, validators=[validate_pmid]
@@ -118,16 +121,21 @@ class Citation(models.Model):
     def get_absolute_url(self):
         return reverse("monographs:citation-detail", args=[self.pk])
 
+    def clean_fields(self, exclude=None):
+        # People paste DOIs as links; store the bare DOI the validator expects.
+        self.doi = DOI_PREFIX_RE.sub("", self.doi.strip())
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
         super().clean()
         if self.year is not None:
             latest = datetime.date.today().year + 1
             if not FIRST_PLAUSIBLE_YEAR <= self.year <= latest:
                 raise ValidationError(
-                    {"year": f"Enter a year between {FIRST_PLAUSIBLE_YEAR} and {latest}."}
+                    {
+                        "year": f"Enter a year between {FIRST_PLAUSIBLE_YEAR} and {latest}."
+                    }
                 )
-        if self.doi:
-            self.doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", self.doi.strip())
         if not (self.title or self.pmid or self.pmcid or self.doi or self.url):
             raise ValidationError(
                 "A citation needs at least a title, PMID, PMCID, DOI or URL to be findable."

@@ -60,16 +60,19 @@ class Evidence(models.Model):
     history = ContentHistory(m2m_fields=[citations])
 
     class Meta:
-        ordering = ["form", "indication"]
+        ordering = ["indication__name"]
         verbose_name_plural = "evidence"
         constraints = [
             models.UniqueConstraint(
                 fields=["form", "indication"], name="evidence_form_indication_unique"
             ),
             models.CheckConstraint(
-                condition=models.Q(studies_improved__isnull=True, studies_total__isnull=True)
+                condition=models.Q(
+                    studies_improved__isnull=True, studies_total__isnull=True
+                )
                 | models.Q(
                     studies_improved__isnull=False,
+                    studies_total__isnull=False,
                     studies_total__gte=1,
                     studies_improved__lte=models.F("studies_total"),
                 ),
@@ -91,10 +94,14 @@ class Evidence(models.Model):
                 "Give both numbers of the tally ('n of m studies'), or neither."
             )
         if total is not None and total < 1:
-            raise ValidationError({"studies_total": "A tally needs at least one study."})
+            raise ValidationError(
+                {"studies_total": "A tally needs at least one study."}
+            )
         if improved is not None and total is not None and improved > total:
             raise ValidationError(
-                {"studies_improved": f"{improved} of {total}: more studies improved than there were."}
+                {
+                    "studies_improved": f"{improved} of {total}: more studies improved than there were."
+                }
             )
 
     @property
@@ -123,12 +130,14 @@ class FormSideEffect(models.Model):
     frequency = models.CharField(max_length=20, choices=Frequency)
     seriousness = models.CharField(max_length=20, choices=Seriousness)
     notes = MarkdownxField(blank=True)
-    citations = models.ManyToManyField(Citation, blank=True, related_name="side_effects")
+    citations = models.ManyToManyField(
+        Citation, blank=True, related_name="side_effects"
+    )
 
     history = ContentHistory(m2m_fields=[citations])
 
     class Meta:
-        ordering = ["form", "side_effect"]
+        ordering = ["side_effect__name"]
         verbose_name = "side effect of a form"
         constraints = [
             models.UniqueConstraint(
@@ -146,11 +155,16 @@ class FormSideEffect(models.Model):
 class Dose(models.Model):
     """Dosing guidance, always in milligrams of elemental magnesium per day."""
 
-    form = models.ForeignKey(MagnesiumForm, on_delete=models.CASCADE, related_name="doses")
+    form = models.ForeignKey(
+        MagnesiumForm, on_delete=models.CASCADE, related_name="doses"
+    )
     population = models.CharField(max_length=200, help_text="e.g. 'Adults'.")
-    purpose = models.CharField(max_length=200, help_text="e.g. 'General supplementation'.")
+    purpose = models.CharField(
+        max_length=200, help_text="e.g. 'General supplementation'."
+    )
     minimum_mg = models.PositiveIntegerField(
-        "minimum (mg elemental Mg/day)", help_text="Elemental magnesium, not salt weight."
+        "minimum (mg elemental Mg/day)",
+        help_text="Elemental magnesium, not salt weight.",
     )
     maximum_mg = models.PositiveIntegerField("maximum (mg elemental Mg/day)")
     timing = models.CharField(max_length=200, blank=True)
@@ -161,7 +175,7 @@ class Dose(models.Model):
     history = ContentHistory(m2m_fields=[citations])
 
     class Meta:
-        ordering = ["form", "position", "pk"]
+        ordering = ["position", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(minimum_mg__lte=models.F("maximum_mg")),
@@ -196,7 +210,9 @@ class Interaction(models.Model):
     form = models.ForeignKey(
         MagnesiumForm, on_delete=models.CASCADE, related_name="interactions"
     )
-    drug_class = models.CharField(max_length=200, help_text="e.g. 'Tetracycline antibiotics'.")
+    drug_class = models.CharField(
+        max_length=200, help_text="e.g. 'Tetracycline antibiotics'."
+    )
     examples = models.CharField(
         max_length=300, blank=True, help_text="e.g. 'doxycycline, minocycline'."
     )
@@ -206,12 +222,14 @@ class Interaction(models.Model):
         help_text="What to do, e.g. 'take the antibiotic 2 h before or 4–6 h after'."
     )
     position = models.PositiveSmallIntegerField(default=0)
-    citations = models.ManyToManyField(Citation, blank=True, related_name="interactions")
+    citations = models.ManyToManyField(
+        Citation, blank=True, related_name="interactions"
+    )
 
     history = ContentHistory(m2m_fields=[citations])
 
     class Meta:
-        ordering = ["form", "position", "pk"]
+        ordering = ["position", "pk"]
 
     def __str__(self):
         return f"{self.form}: {self.drug_class}"
@@ -237,7 +255,7 @@ class Precaution(models.Model):
     history = ContentHistory(m2m_fields=[citations])
 
     class Meta:
-        ordering = ["form", "position", "pk"]
+        ordering = ["position", "pk"]
 
     def __str__(self):
         return f"{self.form}: {self.label}"
@@ -247,7 +265,9 @@ class Precaution(models.Model):
 
 
 class FAQ(models.Model):
-    form = models.ForeignKey(MagnesiumForm, on_delete=models.CASCADE, related_name="faqs")
+    form = models.ForeignKey(
+        MagnesiumForm, on_delete=models.CASCADE, related_name="faqs"
+    )
     question = models.CharField(max_length=300)
     answer = MarkdownxField()
     position = models.PositiveSmallIntegerField(default=0)
@@ -255,7 +275,7 @@ class FAQ(models.Model):
     history = ContentHistory()
 
     class Meta:
-        ordering = ["form", "position", "pk"]
+        ordering = ["position", "pk"]
         verbose_name = "FAQ"
         verbose_name_plural = "FAQs"
 

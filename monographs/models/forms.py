@@ -21,9 +21,9 @@ class MagnesiumFormQuerySet(models.QuerySet):
             ),
             models.Prefetch(
                 "side_effects",
-                queryset=FormSideEffect.objects.select_related("side_effect").prefetch_related(
-                    "citations"
-                ),
+                queryset=FormSideEffect.objects.select_related(
+                    "side_effect"
+                ).prefetch_related("citations"),
             ),
             "doses__citations",
             "interactions__citations",
@@ -40,7 +40,9 @@ class MagnesiumFormQuerySet(models.QuerySet):
         slug = slugify(name)
         candidates = {slug, slug.removeprefix("magnesium-"), f"magnesium-{slug}"}
         return (
-            self.filter(models.Q(slug__in=candidates) | models.Q(synonyms__slug__in=candidates))
+            self.filter(
+                models.Q(slug__in=candidates) | models.Q(synonyms__slug__in=candidates)
+            )
             .distinct()
             .first()
         )

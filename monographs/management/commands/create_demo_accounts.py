@@ -12,11 +12,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("Demo accounts are for local development: DJANGO_DEBUG is off.")
+            raise CommandError(
+                "Demo accounts are for local development: DJANGO_DEBUG is off."
+            )
         created = create_demo_accounts()
         if not created:
             names = ", ".join(username for username, _ in DEMO_ACCOUNTS)
-            self.stdout.write(f"Demo accounts already exist ({names}); passwords not shown again.")
+            self.stdout.write(
+                f"Demo accounts already exist ({names}); passwords not shown again."
+            )
             return
         self.stdout.write("Demo accounts (shown once, note them now):")
         for username, password in created:

@@ -1,0 +1,188 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.test import TestCase
+
+from monographs.models import Citation, Dose, Evidence, MagnesiumForm
+from tests import factories
+
+
+class MagnesiumFormTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.form = factories.MagnesiumFormFactory(
+            name="Magnesium glycinate", slug="magnesium-glycinate"
+        )
+        factories.SynonymFactory(
+            form=cls.form, name="Magnesium bisglycinate", slug="magnesium-bisglycinate"
+        )
+        factories.SynonymFactory(
+            form=cls.form, name="Magnesium diglycinate", slug="magnesium-diglycinate"
+        )
+
+    def test_synonyms_resolve_to_the_form(self):
+        for name in [
+            "Magnesium glycinate",
+            "Magnesium Bisglycinate",
+            "bisglycinate",
+            "diglycinate",
+            "magnesium-diglycinate",
+        ]:
+            with self.subTest(name=name):
+                self.assertEqual(MagnesiumForm.objects.by_name(name), self.form)
+
+    def test_unknown_name_resolves_to_nothing(self):
+        self.assertIsNone(MagnesiumForm.objects.by_name("Magnesium unobtainium"))
+
+    def test_elemental_percent_must_be_above_zero_and_at_most_100(self):
+        for value in [Decimal("0"), Decimal("-1"), Decimal("100.01")]:
+            with self.subTest(value=value):
+                form = factories.MagnesiumFormFactory.build(elemental_mg_percent=value)
+                with self.assertRaisesMessage(
+                    ValidationError, "above 0 and at most 100"
+                ):
+                    form.full_clean()
+                with self.assertRaises(IntegrityError), transaction.atomic():
+                    form.save()
+
+    def test_slug_is_unique(self):
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            factories.MagnesiumFormFactory(slug="magnesium-glycinate")
+
+    def test_slug_may_not_reuse_a_synonym(self):
+        form = factories.MagnesiumFormFactory.build(slug="magnesium-bisglycinate")
+        with self.assertRaisesMessage(ValidationError, "already used by a synonym"):
+            form.full_clean()
+
+    def test_synonym_may_not_reuse_a_form_slug(self):
+        synonym = factories.SynonymFactory.build(
+            form=self.form, slug="magnesium-glycinate"
+        )
+        with self.assertRaisesMessage(ValidationError, "A form already has this slug"):
+            synonym.full_clean()
+
+    def test_elemental_mg_in_salt_weight(self):
+        self.assertEqual(self.form.elemental_mg_in(1000), Decimal("141"))
+
+    def test_absolute_url(self):
+        self.assertEqual(self.form.get_absolute_url(), "/forms/magnesium-glycinate/")
+
+
+class DoseTests(TestCase):
+    def test_minimum_above_maximum_is_refused(self):
+        dose = factories.DoseFactory.build(
+            form=factories.MagnesiumFormFactory(), minimum_mg=400, maximum_mg=300
+        )
+        with self.assertRaisesMessage(
+            ValidationError, "minimum dose is above the maximum"
+        ):
+            dose.full_clean()
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            dose.save()
+
+    def test_equal_minimum_and_maximum_is_allowed(self):
+        dose = factories.DoseFactory(minimum_mg=300, maximum_mg=300)
+        dose.full_clean()
+        self.assertEqual(Dose.objects.count(), 1)
+
+
+class EvidenceTests(TestCase):
+    def test_more_studies_improved_than_run_is_refused(self):
+        evidence = factories.EvidenceFactory.build(
+            form=factories.MagnesiumFormFactory(),
+            indication=factories.IndicationFactory(),
+            studies_improved=9,
+            studies_total=8,
+        )
+        with self.assertRaisesMessage(
+            ValidationError, "more studies improved than there were"
+        ):
+            evidence.full_clean()
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            evidence.save()
+
+    def test_half_a_tally_is_refused(self):
+        evidence = factories.EvidenceFactory.build(
+            form=factories.MagnesiumFormFactory(),
+            indication=factories.IndicationFactory(),
+            studies_improved=3,
+            studies_total=None,
+        )
+        with self.assertRaisesMessage(ValidationError, "Give both numbers"):
+            evidence.full_clean()
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            evidence.save()
+
+    def test_evidence_without_tally_is_allowed(self):
+        evidence = factories.EvidenceFactory(studies_improved=None, studies_total=None)
+        evidence.full_clean()
+        self.assertEqual(evidence.tally, "")
+
+    def test_tally_reads_as_n_of_m(self):
+        self.assertEqual(factories.EvidenceFactory().tally, "5 of 8 studies improved")
+
+    def test_one_evidence_row_per_form_and_indication(self):
+        evidence = factories.EvidenceFactory()
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Evidence.objects.create(
+                form=evidence.form,
+                indication=evidence.indication,
+                direction=Evidence.Direction.NO_EFFECT,
+                certainty=Evidence.Certainty.LOW,
+                applicability=Evidence.Applicability.DIRECT,
+            )
+
+
+class CitationTests(TestCase):
+    def test_pmid_is_digits_only(self):
+        citation = factories.CitationFactory.build(pmid="PMID7815675")
+        with self.assertRaisesMessage(ValidationError, "A PMID is digits only"):
+            citation.full_clean()
+
+    def test_doi_must_look_like_a_doi(self):
+        for doi in ["11.1000/x", "10.1/x", "doi 10.1000", "10.1000/"]:
+            with self.subTest(doi=doi):
+                citation = factories.CitationFactory.build(doi=doi)
+                with self.assertRaisesMessage(
+                    ValidationError, "10.<registrant>/<suffix>"
+                ):
+                    citation.full_clean()
+
+    def test_doi_url_prefix_is_removed(self):
+        citation = factories.CitationFactory.build(
+            doi="https://doi.org/10.1177/01486071"
+        )
+        citation.full_clean()
+        self.assertEqual(citation.doi, "10.1177/01486071")
+
+    def test_year_must_be_plausible(self):
+        for year in [1066, 2999]:
+            with self.subTest(year=year):
+                citation = factories.CitationFactory.build(year=year)
+                with self.assertRaisesMessage(ValidationError, "Enter a year between"):
+                    citation.full_clean()
+
+    def test_implausible_year_is_refused_by_the_database(self):
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            factories.CitationFactory(year=1066)
+
+    def test_key_is_unique(self):
+        factories.CitationFactory(key="schuette1994")
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            factories.CitationFactory(key="schuette1994")
+
+    def test_pmid_and_doi_are_unique_when_given(self):
+        factories.CitationFactory(pmid="7815675", doi="10.1177/X")
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            factories.CitationFactory(pmid="7815675")
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            factories.CitationFactory(doi="10.1177/x")
+        factories.CitationFactory(pmid="", doi="")
+        factories.CitationFactory(pmid="", doi="")
+        self.assertEqual(Citation.objects.filter(pmid="").count(), 2)
+
+    def test_a_citation_must_be_findable(self):
+        citation = Citation(key="nothing", authors="Doe J")
+        with self.assertRaisesMessage(ValidationError, "at least a title, PMID"):
+            citation.full_clean()

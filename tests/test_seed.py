@@ -1,0 +1,128 @@
+from django.core.management import call_command
+from django.test import TestCase
+
+from monographs.models import (
+    Citation,
+    Dose,
+    Evidence,
+    Interaction,
+    MagnesiumForm,
+    Synonym,
+)
+from monographs.services import seed_load
+
+HISTORY_MODELS = [MagnesiumForm, Synonym, Citation, Evidence, Dose, Interaction]
+
+
+def history_count():
+    return sum(model.history.count() for model in HISTORY_MODELS)
+
+
+class SeedLoadTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.first = seed_load()
+
+    def test_loads_every_form_of_the_reference_table(self):
+        self.assertEqual(MagnesiumForm.objects.count(), 14)
+        oxide = MagnesiumForm.objects.get(slug="magnesium-oxide")
+        self.assertEqual(str(oxide.elemental_mg_percent), "60.30")
+        self.assertEqual(oxide.category, MagnesiumForm.Category.INORGANIC)
+
+    def test_both_seed_documents_are_one_glycinate_monograph(self):
+        form = MagnesiumForm.objects.by_name("Magnesium Bisglycinate")
+        self.assertEqual(form.name, "Magnesium glycinate")
+        self.assertEqual(
+            set(form.synonyms.values_list("name", flat=True)),
+            {"Magnesium bisglycinate", "Magnesium diglycinate", "Chelated magnesium"},
+        )
+        # From the clinical summary (000): the review tallies and the dose range.
+        sleep = form.evidence.get(indication__slug="sleep-quality")
+        self.assertEqual(sleep.tally, "5 of 8 studies improved")
+        self.assertEqual(sleep.applicability, Evidence.Applicability.INDIRECT)
+        self.assertEqual(
+            list(sleep.citations.values_list("key", flat=True)), ["rawji2024"]
+        )
+        self.assertEqual(
+            form.evidence.get(indication__slug="anxiety").tally,
+            "5 of 7 studies improved",
+        )
+        self.assertTrue(form.doses.filter(minimum_mg=125, maximum_mg=300).exists())
+        # From the bisglycinate page (004): FAQs, side effects, disclaimer.
+        self.assertEqual(form.faqs.count(), 5)
+        self.assertEqual(
+            form.side_effects.filter(seriousness="seek-attention").count(), 4
+        )
+        self.assertIn("does not constitute medical advice", form.disclaimer)
+
+    def test_seed_fixes_the_creatinine_clearance_unit(self):
+        kidney = MagnesiumForm.objects.get(slug="magnesium-glycinate").precautions.get(
+            label="Kidney disease"
+        )
+        self.assertIn("20 mL/min", kidney.text)
+        self.assertNotIn("mg/dL", kidney.text)
+
+    def test_every_form_lists_the_reference_interactions(self):
+        for form in MagnesiumForm.objects.all():
+            self.assertEqual(form.interactions.count(), 7)
+        tetracyclines = Interaction.objects.filter(
+            drug_class="Tetracycline antibiotics"
+        ).first()
+        self.assertIn("2 h before or 4–6 h after", tetracyclines.management)
+
+    def test_citations_are_the_checked_ones(self):
+        schuette = Citation.objects.get(key="schuette1994")
+        self.assertEqual(schuette.pmid, "7815675")
+        self.assertEqual(schuette.doi, "10.1177/0148607194018005430")
+        lindberg = Citation.objects.get(key="lindberg1990")
+        self.assertEqual(lindberg.title, "")
+        for citation in Citation.objects.all():
+            citation.full_clean()
+
+    def test_every_marker_in_the_seed_resolves(self):
+        from monographs.markdown import citation_keys
+
+        keys = set(Citation.objects.values_list("key", flat=True))
+        for form in MagnesiumForm.objects.all():
+            texts = [form.summary, form.usage, form.mechanism, form.dosage_notes]
+            texts += [
+                form.composition_note,
+                form.absorption_notes,
+                form.tolerability_notes,
+            ]
+            texts += list(form.evidence.values_list("summary", flat=True))
+            texts += list(form.precautions.values_list("text", flat=True))
+            texts += list(form.doses.values_list("notes", flat=True))
+            for text in texts:
+                self.assertLessEqual(set(citation_keys(text)), keys, text)
+
+    def test_load_is_recorded_with_a_reason(self):
+        reasons = {
+            reason
+            for model in HISTORY_MODELS
+            for reason in model.history.values_list("history_change_reason", flat=True)
+        }
+        self.assertEqual(reasons, {"Loaded the seed content"})
+
+    def test_second_load_changes_and_records_nothing(self):
+        before = history_count()
+        counts = seed_load()
+        self.assertEqual((counts.created, counts.updated), (0, 0))
+        self.assertEqual(counts.unchanged, self.first.created)
+        self.assertEqual(history_count(), before)
+
+    def test_load_restores_an_edited_field_and_records_it(self):
+        form = MagnesiumForm.objects.get(slug="magnesium-oxide")
+        form.formula_basis = "MgO2"
+        form.save()
+        counts = seed_load()
+        self.assertEqual(counts.updated, 1)
+        form.refresh_from_db()
+        self.assertEqual(form.formula_basis, "MgO")
+
+    def test_command_reports_counts(self):
+        from io import StringIO
+
+        out = StringIO()
+        call_command("load_seed", stdout=out)
+        self.assertIn("0 created, 0 updated", out.getvalue())
