@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_POST
 from PIL import Image, UnidentifiedImageError
 
@@ -48,12 +49,18 @@ def image_upload(request):
         return _upload_error("Choose an image to upload.")
     limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
     if upload.size > limit:
-        return _upload_error(f"Images must be at most {limit // (1024 * 1024)} MB.")
+        return _upload_error(f"Images must be at most {filesizeformat(limit)}.")
     try:
         with Image.open(upload) as image:
             image_format = image.format
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ):
         return _upload_error("This file is not a PNG, JPEG or WebP image.")
     if image_format not in UPLOAD_FORMATS:
         return _upload_error("Only PNG, JPEG and WebP images can be uploaded.")

@@ -1,23 +1,30 @@
 """
-Who changed content and why, for every row simple-history records.
+Who changed content, why, and in which revision.
 
-A multi-row write (an admin save with its inlines, a seed load, an import)
-runs inside ``change_context(reason=..., user=...)`` so that every
-historical row it creates carries the same reason and author, without each
-caller having to set ``_change_reason`` on each instance.
+A multi-row write (an admin save with its inlines, a seed load, an import, a
+revert) runs inside ``change_context(reason=..., user=...)``. Every
+historical row it creates carries that reason and author, and the rows of
+one monograph are grouped into one ``Revision``: one save, one revision.
+A write outside any context still gets a revision of its own, so no change
+to a monograph goes unrecorded.
 """
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.db import models
+from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChangeContext:
     reason: str
     user: object = None
+    revisions: dict = field(default_factory=dict)
 
 
 _current = ContextVar("mgref_change_context", default=None)
@@ -25,19 +32,16 @@ _current = ContextVar("mgref_change_context", default=None)
 
 @contextmanager
 def change_context(*, reason, user=None):
-    token = _current.set(ChangeContext(reason=reason, user=user))
+    context = ChangeContext(reason=reason, user=user)
+    token = _current.set(context)
     try:
-        yield
+        yield context
     finally:
         _current.reset(token)
 
 
-def current_change_context():
-    return _current.get()
-
-
 class ContentHistory(HistoricalRecords):
-    """HistoricalRecords that fall back to the active change context."""
+    """HistoricalRecords that take reason and author from the change context."""
 
     def get_change_reason_for_object(self, instance, history_type, using):
         reason = super().get_change_reason_for_object(instance, history_type, using)
@@ -55,3 +59,59 @@ class ContentHistory(HistoricalRecords):
         ):
             return context.user
         return super().get_history_user(instance)
+
+
+class RevisionedHistoricalModel(models.Model):
+    """Base of the historical tables of a monograph's rows."""
+
+    revision = models.ForeignKey(
+        "monographs.Revision",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=True,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class MonographHistory(ContentHistory):
+    """History of a monograph's own rows, grouped into revisions."""
+
+    def __init__(self, **kwargs):
+        super().__init__(bases=[RevisionedHistoricalModel], **kwargs)
+
+
+def monograph_id_of(instance):
+    if instance._meta.model_name == "magnesiumform":
+        return instance.pk
+    return instance.form_id
+
+
+def revision_for(form_id, *, user, reason):
+    """The revision the current write of ``form_id`` belongs to, created on first use."""
+    context = _current.get()
+    if context is not None and form_id in context.revisions:
+        return context.revisions[form_id]
+    Revision = apps.get_model("monographs", "Revision")
+    revision = Revision.objects.create(
+        form_id=form_id,
+        number=Revision.objects.latest_number(form_id) + 1,
+        user=user,
+        summary=reason or "",
+    )
+    if context is not None:
+        context.revisions[form_id] = revision
+    return revision
+
+
+@receiver(pre_create_historical_record)
+def assign_revision(sender, instance, history_instance, history_user, **kwargs):
+    if not isinstance(history_instance, RevisionedHistoricalModel):
+        return
+    history_instance.revision = revision_for(
+        monograph_id_of(instance),
+        user=history_user,
+        reason=history_instance.history_change_reason,
+    )

@@ -25,7 +25,8 @@ from markdown.treeprocessors import Treeprocessor
 
 CITATION_KEY = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 CITATION_MARKER_RE = re.compile(rf"\[@({CITATION_KEY}(?:\s*;\s*@{CITATION_KEY})*)\]")
-STRIP_MARKER_RE = re.compile(rf"[ \t]*{CITATION_MARKER_RE.pattern}")
+# Markers glue to the word before them: "oxide [@a]." renders as "oxide¹."
+INLINE_MARKER_RE = re.compile(rf"[ \t]*{CITATION_MARKER_RE.pattern}")
 
 ALLOWED_TAGS = {
     "a",
@@ -129,6 +130,8 @@ class CitationNumbering:
 class CitationProcessor(InlineProcessor):
     def handleMatch(self, match, data):
         numbering = self.md.citation_numbering
+        if numbering is None:
+            return "", match.start(0), match.end(0)
         cited = []
         missing = []
         for key in _split_keys(match.group(1)):
@@ -172,7 +175,7 @@ class MgrefExtension(Extension):
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
         md.inlinePatterns.register(
-            CitationProcessor(CITATION_MARKER_RE.pattern, md), "citation", 175
+            CitationProcessor(INLINE_MARKER_RE.pattern, md), "citation", 175
         )
         md.treeprocessors.register(HeadingShift(md), "heading_shift", 5)
 
@@ -217,8 +220,6 @@ def render_markdown(text, *, numbering=None):
     """
     if not text:
         return mark_safe("")
-    if numbering is None:
-        text = STRIP_MARKER_RE.sub("", text)
     converter = _converter()
     converter.reset()
     converter.citation_numbering = numbering

@@ -1,6 +1,7 @@
 from .citations import Citation
 from .entries import FAQ, Dose, Evidence, FormSideEffect, Interaction, Precaution
 from .forms import MagnesiumForm, Synonym
+from .revisions import ReviewEvent, Revision
 from .topics import Indication, SideEffect
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "Interaction",
     "MagnesiumForm",
     "Precaution",
+    "ReviewEvent",
+    "Revision",
     "SideEffect",
     "Synonym",
 ]

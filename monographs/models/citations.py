@@ -12,6 +12,10 @@ from monographs.history import ContentHistory
 FIRST_PLAUSIBLE_YEAR = 1800
 DOI_PREFIX_RE = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
+validate_key = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]*$",
+    "Use lowercase letters, digits, hyphens and underscores, e.g. schuette1994.",
+)
 validate_pmid = RegexValidator(
     r"^[1-9][0-9]{0,8}$", "A PMID is digits only, for example 7815675."
 )
@@ -41,6 +45,7 @@ class Citation(models.Model):
     key = models.SlugField(
         max_length=60,
         db_index=False,
+        validators=[validate_key],
         help_text=(
             "Short key that Markdown text cites as [@key], e.g. schuette1994. "
             "Lowercase letters, digits and hyphens."

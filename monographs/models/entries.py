@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from markdownx.models import MarkdownxField
 
-from monographs.history import ContentHistory
+from monographs.history import MonographHistory
 
 from .citations import Citation
 from .forms import MagnesiumForm
@@ -57,7 +57,7 @@ class Evidence(models.Model):
     summary = MarkdownxField(blank=True)
     citations = models.ManyToManyField(Citation, blank=True, related_name="evidence")
 
-    history = ContentHistory(m2m_fields=[citations])
+    history = MonographHistory(m2m_fields=[citations])
 
     class Meta:
         ordering = ["indication__name"]
@@ -134,7 +134,7 @@ class FormSideEffect(models.Model):
         Citation, blank=True, related_name="side_effects"
     )
 
-    history = ContentHistory(m2m_fields=[citations])
+    history = MonographHistory(m2m_fields=[citations])
 
     class Meta:
         ordering = ["side_effect__name"]
@@ -172,7 +172,7 @@ class Dose(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     citations = models.ManyToManyField(Citation, blank=True, related_name="doses")
 
-    history = ContentHistory(m2m_fields=[citations])
+    history = MonographHistory(m2m_fields=[citations])
 
     class Meta:
         ordering = ["position", "pk"]
@@ -226,7 +226,7 @@ class Interaction(models.Model):
         Citation, blank=True, related_name="interactions"
     )
 
-    history = ContentHistory(m2m_fields=[citations])
+    history = MonographHistory(m2m_fields=[citations])
 
     class Meta:
         ordering = ["position", "pk"]
@@ -252,7 +252,7 @@ class Precaution(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     citations = models.ManyToManyField(Citation, blank=True, related_name="precautions")
 
-    history = ContentHistory(m2m_fields=[citations])
+    history = MonographHistory(m2m_fields=[citations])
 
     class Meta:
         ordering = ["position", "pk"]
@@ -272,7 +272,7 @@ class FAQ(models.Model):
     answer = MarkdownxField()
     position = models.PositiveSmallIntegerField(default=0)
 
-    history = ContentHistory()
+    history = MonographHistory()
 
     class Meta:
         ordering = ["position", "pk"]

@@ -4,10 +4,17 @@ from django.urls import reverse
 from django.utils.text import slugify
 from markdownx.models import MarkdownxField
 
-from monographs.history import ContentHistory
+from monographs.history import MonographHistory
 
 
 class MagnesiumFormQuerySet(models.QuerySet):
+    def published(self):
+        """Forms a reviewer has approved at least once: what readers may see."""
+        return self.filter(published_revision__isnull=False)
+
+    def awaiting_review(self):
+        return self.filter(status=MagnesiumForm.Status.IN_REVIEW)
+
     def for_detail_page(self):
         from .entries import Evidence, FormSideEffect
 
@@ -50,6 +57,12 @@ class MagnesiumFormQuerySet(models.QuerySet):
 
 class MagnesiumForm(models.Model):
     """One monograph: a magnesium salt or chelate and everything said about it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in-review", "In review"
+        CHANGES_REQUESTED = "changes-requested", "Changes requested"
+        PUBLISHED = "published", "Published"
 
     class Category(models.TextChoices):
         AMINO_ACID_CHELATE = "amino-acid-chelate", "Amino-acid chelate"
@@ -97,8 +110,23 @@ class MagnesiumForm(models.Model):
     )
     disclaimer = MarkdownxField(blank=True)
 
+    # Workflow state, not content: changed only through monographs.services,
+    # and recorded there as ReviewEvents rather than as revisions.
+    status = models.CharField(
+        max_length=20, choices=Status, default=Status.DRAFT, editable=False
+    )
+    published_revision = models.ForeignKey(
+        "Revision",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The revision readers see.",
+    )
+
     objects = MagnesiumFormQuerySet.as_manager()
-    history = ContentHistory()
+    history = MonographHistory(excluded_fields=["status", "published_revision"])
 
     class Meta:
         ordering = ["name"]
@@ -147,7 +175,7 @@ class Synonym(models.Model):
         help_text="/forms/<slug>/ redirects to the form's own page.",
     )
 
-    history = ContentHistory()
+    history = MonographHistory()
 
     class Meta:
         ordering = ["name"]
