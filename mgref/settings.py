@@ -180,6 +180,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Edit summaries are free text: a 100-character column would cut them short.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# A monograph is reverted as a whole (monographs.services.monograph_revert);
+# simple-history's per-row revert would split a revision and skip the reason.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # django-markdownx: every preview goes through mgref's sanitizing renderer, and
 # uploads are limited to raster formats (its defaults accept SVG, 50 MB).

@@ -103,6 +103,11 @@ def revision_for(form_id, *, user, reason):
     )
     if context is not None:
         context.revisions[form_id] = revision
+    # A published monograph edited again has changes readers don't see yet.
+    MagnesiumForm = apps.get_model("monographs", "MagnesiumForm")
+    MagnesiumForm.objects.filter(
+        pk=form_id, status=MagnesiumForm.Status.PUBLISHED
+    ).update(status=MagnesiumForm.Status.DRAFT)
     return revision
 
 

@@ -6,7 +6,9 @@ that citations are numbered in order of first appearance.
 from dataclasses import dataclass, field
 
 from monographs.markdown import CitationNumbering, citation_keys, render_markdown
-from monographs.models import Citation, Evidence, FormSideEffect
+from monographs.models import Citation, Evidence, FormSideEffect, Interaction
+
+SIGNIFICANCE_ORDER = list(Interaction.Significance.values)
 
 
 @dataclass
@@ -17,7 +19,7 @@ class RenderedRow:
 
 
 class MonographPage:
-    """Everything the monograph template shows, rendered once."""
+    """Everything the monograph template shows, rendered once from a snapshot."""
 
     FORM_TEXT_FIELDS = (
         "summary",
@@ -31,17 +33,20 @@ class MonographPage:
         "disclaimer",
     )
 
-    def __init__(self, form):
-        self.form = form
-        self.evidence = list(form.evidence.all())
-        self.side_effects = list(form.side_effects.all())
-        self.doses = list(form.doses.all())
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+        self.form = snapshot.form
+        self.revision = snapshot.revision
+        self.synonyms = snapshot.synonyms
+        self.evidence = snapshot.evidence
+        self.side_effects = snapshot.side_effects
+        self.doses = snapshot.doses
         self.interactions = sorted(
-            form.interactions.all(),
-            key=lambda row: (_significance_rank(row), row.position),
+            snapshot.interactions,
+            key=lambda row: (SIGNIFICANCE_ORDER.index(row.significance), row.position),
         )
-        self.precautions = list(form.precautions.all())
-        self.faqs = list(form.faqs.all())
+        self.precautions = snapshot.precautions
+        self.faqs = snapshot.faqs
         self.numbering = CitationNumbering(self._citations())
         self._render()
 
@@ -70,7 +75,7 @@ class MonographPage:
                 self.precautions,
             )
             for row in rows
-            for citation in row.citations.all()
+            for citation in row.cited
         }
         keys = {key for text in self._texts() for key in citation_keys(text)}
         missing = keys - attached.keys()
@@ -84,12 +89,12 @@ class MonographPage:
     def _text(self, text):
         return render_markdown(text, numbering=self.numbering)
 
-    def _row(self, row, text, citations=()):
+    def _row(self, row, text=""):
         html = self._text(text)
         in_text = set(citation_keys(text))
         extra = [
             (self.numbering.number(citation), citation)
-            for citation in citations
+            for citation in row.cited
             if citation.key not in in_text
         ]
         return RenderedRow(row=row, html=html, extra_citations=extra)
@@ -102,30 +107,22 @@ class MonographPage:
         self.absorption_notes = self._text(form.absorption_notes)
         self.tolerability_notes = self._text(form.tolerability_notes)
         self.usage = self._text(form.usage)
-        self.evidence_rows = [
-            self._row(row, row.summary, row.citations.all()) for row in self.evidence
-        ]
+        self.evidence_rows = [self._row(row, row.summary) for row in self.evidence]
         self.dosage_notes = self._text(form.dosage_notes)
-        self.dose_rows = [
-            self._row(row, row.notes, row.citations.all()) for row in self.doses
-        ]
+        self.dose_rows = [self._row(row, row.notes) for row in self.doses]
         self.common_side_effects = [
-            self._row(row, row.notes, row.citations.all())
+            self._row(row, row.notes)
             for row in self.side_effects
             if row.seriousness == FormSideEffect.Seriousness.MILD
         ]
         self.serious_side_effects = [
-            self._row(row, row.notes, row.citations.all())
+            self._row(row, row.notes)
             for row in self.side_effects
             if row.seriousness == FormSideEffect.Seriousness.SEEK_ATTENTION
         ]
-        self.interaction_rows = [
-            self._row(row, "", row.citations.all()) for row in self.interactions
-        ]
+        self.interaction_rows = [self._row(row) for row in self.interactions]
         self.precaution_notes = self._text(form.precaution_notes)
-        self.precaution_rows = [
-            self._row(row, row.text, row.citations.all()) for row in self.precautions
-        ]
+        self.precaution_rows = [self._row(row, row.text) for row in self.precautions]
         self.mechanism = self._text(form.mechanism)
         self.faq_rows = [self._row(row, row.answer) for row in self.faqs]
         self.disclaimer = self._text(form.disclaimer)
@@ -138,12 +135,3 @@ class MonographPage:
             row.applicability == Evidence.Applicability.INDIRECT
             for row in self.evidence
         )
-
-
-def _significance_rank(interaction):
-    order = ["major", "moderate", "minor"]
-    return (
-        order.index(interaction.significance)
-        if interaction.significance in order
-        else 3
-    )

@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from monographs.history import change_context
@@ -25,9 +26,12 @@ from monographs.models import (
     Interaction,
     MagnesiumForm,
     Precaution,
+    ReviewEvent,
+    Revision,
     SideEffect,
     Synonym,
 )
+from monographs.snapshots import ROW_MODELS, cited_ids, snapshot
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 MONOGRAPH_SECTIONS = (
@@ -94,9 +98,9 @@ def _text(value):
 
 @transaction.atomic
 def seed_load(*, seed_dir=SEED_DIR, user=None, reason="Loaded the seed content"):
-    """Load the starting content. A second run changes and records nothing."""
+    """Load and publish the starting content. A second run changes and records nothing."""
     counts = WriteCounts()
-    with change_context(reason=reason, user=user):
+    with change_context(reason=reason, user=user) as context:
         citations = {}
         for entry in _read_yaml(seed_dir / "citations.yaml"):
             key = entry.pop("key")
@@ -177,6 +181,13 @@ def seed_load(*, seed_dir=SEED_DIR, user=None, reason="Loaded the seed content")
                 )
 
         _load_monograph_rows(monograph, citations, indications, side_effects, counts)
+    for revision in context.revisions.values():
+        monograph_approve(
+            form=revision.form,
+            user=user,
+            revision_number=revision.number,
+            comment="Seed content from the vetted reference files.",
+        )
     return counts
 
 
@@ -226,6 +237,7 @@ def _load_monograph_rows(data, citations, indications, side_effects, counts):
                 "maximum_mg": item["maximum_mg"],
                 "timing": item.get("timing", ""),
                 "notes": _text(item.get("notes")),
+                "exceeds_ul_acknowledged": item.get("exceeds_ul_acknowledged", False),
                 "position": position,
             },
             counts,
@@ -250,3 +262,215 @@ def _load_monograph_rows(data, citations, indications, side_effects, counts):
             {"answer": _text(item["answer"]), "position": position},
             counts,
         )
+
+
+class WorkflowError(Exception):
+    """A workflow step that cannot be taken now; the message says why."""
+
+
+def _locked(form):
+    return MagnesiumForm.objects.select_for_update().get(pk=form.pk)
+
+
+def _latest_revision(form):
+    revision = Revision.objects.for_form(form.pk).order_by("-number").first()
+    if revision is None:
+        raise WorkflowError(f"{form} has no revisions yet.")
+    return revision
+
+
+def _reviewed_revision(form, revision_number):
+    latest = _latest_revision(form)
+    if revision_number != latest.number:
+        raise WorkflowError(
+            f"Revision {latest.number} was saved after the revision {revision_number} "
+            "you reviewed. Look at the latest changes first."
+        )
+    return latest
+
+
+@transaction.atomic
+def monograph_submit(*, form, user, comment=""):
+    form = _locked(form)
+    latest = _latest_revision(form)
+    if form.status == MagnesiumForm.Status.IN_REVIEW:
+        raise WorkflowError(f"{form} is already awaiting review.")
+    if form.published_revision_id == latest.pk:
+        raise WorkflowError(f"{form} has no unpublished changes to review.")
+    MagnesiumForm.objects.filter(pk=form.pk).update(
+        status=MagnesiumForm.Status.IN_REVIEW
+    )
+    return ReviewEvent.objects.create(
+        form=form,
+        revision=latest,
+        action=ReviewEvent.Action.SUBMITTED,
+        user=user,
+        comment=comment,
+    )
+
+
+@transaction.atomic
+def monograph_approve(*, form, user, revision_number, comment=""):
+    """Publish ``revision_number``, which must be the latest revision."""
+    form = _locked(form)
+    revision = _reviewed_revision(form, revision_number)
+    if form.published_revision_id == revision.pk:
+        raise WorkflowError(
+            f"Revision {revision.number} of {form} is already published."
+        )
+    MagnesiumForm.objects.filter(pk=form.pk).update(
+        status=MagnesiumForm.Status.PUBLISHED, published_revision=revision
+    )
+    return ReviewEvent.objects.create(
+        form=form,
+        revision=revision,
+        action=ReviewEvent.Action.APPROVED,
+        user=user,
+        comment=comment,
+    )
+
+
+@transaction.atomic
+def monograph_request_changes(*, form, user, revision_number, comment):
+    if not comment.strip():
+        raise WorkflowError("Say what needs to change: the comment is required.")
+    form = _locked(form)
+    revision = _reviewed_revision(form, revision_number)
+    if form.published_revision_id == revision.pk:
+        raise WorkflowError(
+            f"Revision {revision.number} of {form} is already published."
+        )
+    MagnesiumForm.objects.filter(pk=form.pk).update(
+        status=MagnesiumForm.Status.CHANGES_REQUESTED
+    )
+    return ReviewEvent.objects.create(
+        form=form,
+        revision=revision,
+        action=ReviewEvent.Action.CHANGES_REQUESTED,
+        user=user,
+        comment=comment.strip(),
+    )
+
+
+def _content_fields(model):
+    excluded = set(getattr(model.history.model, "_history_excluded_fields", ()))
+    return [
+        field.attname
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in excluded
+    ]
+
+
+def _restore_row(live, wanted, counts):
+    """Make the live row ``live`` (or a new one, if None) hold ``wanted``'s values."""
+    model = type(wanted)
+    values = {name: getattr(wanted, name) for name in _content_fields(model)}
+    citations = (
+        list(Citation.objects.filter(pk__in=wanted.cited_ids))
+        if hasattr(model, "citations")
+        else None
+    )
+    lookup = {"pk": wanted.pk}
+    if live is None:
+        instance = model(pk=wanted.pk, **values)
+        instance.save(force_insert=True)
+        counts.created += 1
+        if citations:
+            instance.citations.set(citations)
+        return instance
+    return _upsert(model, lookup, values, counts, citations=citations)
+
+
+def _restore_snapshot(form_id, state, counts):
+    live_form = MagnesiumForm.objects.filter(pk=form_id).first()
+    _restore_row(live_form, state.form, counts)
+    for name, rows in state.rows():
+        model = ROW_MODELS[name]
+        wanted = {row.pk: row for row in rows}
+        for live in model.objects.filter(form_id=form_id).exclude(pk__in=wanted):
+            live.delete()
+        live_rows = model.objects.in_bulk(list(wanted))
+        for pk, row in wanted.items():
+            _restore_row(live_rows.get(pk), row, counts)
+
+
+def _restore(form_id, state, *, reason, user):
+    counts = WriteCounts()
+    try:
+        with transaction.atomic(), change_context(reason=reason, user=user) as context:
+            _restore_snapshot(form_id, state, counts)
+    except (IntegrityError, ValidationError) as error:
+        raise WorkflowError(
+            "The old revision clashes with content saved since (a slug or name now "
+            f"used elsewhere, or a duplicated row): {error}"
+        ) from None
+    return context.revisions.get(form_id)
+
+
+@transaction.atomic
+def monograph_revert(*, form, user, revision_number):
+    """Bring back the state of revision ``revision_number`` as a new revision."""
+    form = _locked(form)
+    target = Revision.objects.for_form(form.pk).filter(number=revision_number).first()
+    if target is None:
+        raise WorkflowError(f"{form} has no revision {revision_number}.")
+    if target.number == Revision.objects.latest_number(form.pk):
+        raise WorkflowError(f"Revision {target.number} is already the current one.")
+    state = snapshot(target)
+    if state is None:
+        raise WorkflowError(
+            f"Revision {target.number} deleted {form}: nothing to revert to."
+        )
+    revision = _restore(
+        form.pk, state, reason=f"Reverted to revision {target.number}", user=user
+    )
+    if revision is None:
+        raise WorkflowError(
+            f"Revision {target.number} is the same as the current content."
+        )
+    return revision
+
+
+@transaction.atomic
+def monograph_recover(*, form_id, user):
+    """Recreate a deleted monograph, with its rows, as it was before deletion."""
+    if MagnesiumForm.objects.filter(pk=form_id).exists():
+        raise WorkflowError("This monograph has not been deleted.")
+    revisions = list(Revision.objects.for_form(form_id).order_by("-number")[:2])
+    if len(revisions) < 2:
+        raise WorkflowError("There is no saved state of this monograph to recover.")
+    state = snapshot(revisions[1])
+    if state is None:
+        raise WorkflowError("There is no saved state of this monograph to recover.")
+    return _restore(
+        form_id,
+        state,
+        reason=f"Recovered after deletion, as of revision {revisions[1].number}",
+        user=user,
+    )
+
+
+@transaction.atomic
+def row_recover(*, model, row_id, user):
+    """Recreate one deleted row of a monograph as it was before deletion."""
+    records = list(model.history.filter(id=row_id).order_by("-history_id")[:2])
+    if not records or records[0].history_type != "-" or len(records) < 2:
+        raise WorkflowError(
+            f"There is no deleted {model._meta.verbose_name} to recover."
+        )
+    if model.objects.filter(pk=row_id).exists():
+        raise WorkflowError(f"This {model._meta.verbose_name} has not been deleted.")
+    before = records[1]
+    if not MagnesiumForm.objects.filter(pk=before.form_id).exists():
+        raise WorkflowError(
+            "Its monograph was deleted too: recover the monograph instead."
+        )
+    row = before.instance
+    row.cited_ids = cited_ids(model, [before]).get(before.history_id, [])
+    reason = f"Recovered deleted {model._meta.verbose_name} “{row}”"
+    try:
+        with transaction.atomic(), change_context(reason=reason, user=user):
+            _restore_row(None, row, WriteCounts())
+    except (IntegrityError, ValidationError) as error:
+        raise WorkflowError(f"It clashes with content saved since: {error}") from None
+    return model.objects.get(pk=row_id)

@@ -8,6 +8,12 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("forms/", views.FormListView.as_view(), name="form-list"),
     path("forms/<slug:slug>/", views.FormDetailView.as_view(), name="form-detail"),
+    path("forms/<slug:slug>/draft/", views.FormDraftView.as_view(), name="form-draft"),
+    path(
+        "forms/<slug:slug>/revisions/<int:number>/",
+        views.RevisionDetailView.as_view(),
+        name="revision-detail",
+    ),
     path(
         "indications/<slug:slug>/",
         views.IndicationDetailView.as_view(),

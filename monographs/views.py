@@ -1,57 +1,141 @@
-from django.db.models import Count
+from django.contrib.auth.mixins import UserPassesTestMixin
 from django.http import Http404, HttpResponsePermanentRedirect
-from django.views.generic import DetailView, ListView, TemplateView
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, TemplateView
 
-from monographs.models import Citation, Indication, MagnesiumForm, SideEffect, Synonym
+from monographs.models import (
+    Citation,
+    Evidence,
+    FormSideEffect,
+    Indication,
+    MagnesiumForm,
+    ReviewEvent,
+    Revision,
+    SideEffect,
+    Synonym,
+)
 from monographs.pages import MonographPage
+from monographs.permissions import can_see_drafts
+from monographs.snapshots import published_forms, published_records, snapshot
 
 
 class HomeView(TemplateView):
     template_name = "monographs/home.html"
 
     def get_context_data(self, **kwargs):
+        indication_ids = published_records(Evidence).values("indication_id")
         return super().get_context_data(
-            forms=MagnesiumForm.objects.all(),
-            indications=Indication.objects.annotate(n_forms=Count("evidence")).filter(
-                n_forms__gt=0
-            ),
+            forms=published_forms(),
+            indications=Indication.objects.filter(pk__in=indication_ids),
             **kwargs,
         )
 
 
-class FormListView(ListView):
-    model = MagnesiumForm
-    context_object_name = "forms"
-
-
-class FormDetailView(DetailView):
-    context_object_name = "form"
-
-    def get(self, request, *args, **kwargs):
-        try:
-            return super().get(request, *args, **kwargs)
-        except Http404:
-            synonym = (
-                Synonym.objects.select_related("form")
-                .filter(slug=kwargs["slug"])
-                .first()
-            )
-            if synonym is None:
-                raise
-            return HttpResponsePermanentRedirect(synonym.form.get_absolute_url())
-
-    def get_queryset(self):
-        return MagnesiumForm.objects.for_detail_page()
+class FormListView(TemplateView):
+    template_name = "monographs/magnesiumform_list.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(page=MonographPage(self.object), **kwargs)
+        return super().get_context_data(forms=published_forms(), **kwargs)
+
+
+class MonographMixin:
+    """Finds the monograph named in the URL; a synonym's slug redirects to it."""
+
+    def get_form_queryset(self):
+        if can_see_drafts(self.request.user):
+            return MagnesiumForm.objects.all()
+        return MagnesiumForm.objects.published()
+
+    def dispatch(self, request, *args, **kwargs):
+        slug = kwargs["slug"]
+        self.monograph = self.get_form_queryset().filter(slug=slug).first()
+        if self.monograph is None:
+            synonym = Synonym.objects.filter(
+                slug=slug, form__in=self.get_form_queryset()
+            ).first()
+            if synonym is None:
+                raise Http404("No monograph has this address.")
+            target = request.get_full_path().replace(
+                f"/forms/{slug}/", f"/forms/{synonym.form.slug}/", 1
+            )
+            return HttpResponsePermanentRedirect(target)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_revision(self):
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        revision = self.get_revision()
+        state = snapshot(revision)
+        if state is None:
+            raise Http404("This revision deleted the monograph.")
+        approval = (
+            ReviewEvent.objects.filter(
+                revision=self.monograph.published_revision,
+                action=ReviewEvent.Action.APPROVED,
+            )
+            .select_related("user")
+            .first()
+        )
+        return super().get_context_data(
+            form=state.form,
+            page=MonographPage(state),
+            revision=revision,
+            monograph=self.monograph,
+            approval=approval,
+            latest_number=Revision.objects.latest_number(self.monograph.pk),
+            **kwargs,
+        )
+
+
+class FormDetailView(MonographMixin, TemplateView):
+    """The published monograph, as a reviewer last approved it."""
+
+    template_name = "monographs/magnesiumform_detail.html"
+
+    def get_form_queryset(self):
+        return MagnesiumForm.objects.published()
+
+    def get_revision(self):
+        return self.monograph.published_revision
+
+
+class FormDraftView(UserPassesTestMixin, MonographMixin, TemplateView):
+    """Staff preview of the latest revision, approved or not."""
+
+    template_name = "monographs/magnesiumform_draft.html"
+    raise_exception = True
+
+    def test_func(self):
+        return can_see_drafts(self.request.user)
+
+    def get_revision(self):
+        return Revision.objects.for_form(self.monograph.pk).order_by("-number").first()
+
+
+class RevisionDetailView(MonographMixin, TemplateView):
+    """A permanent link to one revision, exactly as it was."""
+
+    template_name = "monographs/revision_detail.html"
+
+    def get_revision(self):
+        revisions = Revision.objects.for_form(self.monograph.pk)
+        if not can_see_drafts(self.request.user):
+            revisions = revisions.published()
+        return get_object_or_404(revisions, number=self.kwargs["number"])
 
 
 class IndicationDetailView(DetailView):
     model = Indication
 
     def get_context_data(self, **kwargs):
-        evidence = self.object.evidence.select_related("form").order_by("form__name")
+        forms = {form.pk: form for form in published_forms()}
+        evidence = []
+        for record in published_records(Evidence, indication_id=self.object.pk):
+            row = record.instance
+            row.form = forms[row.form_id]
+            evidence.append(row)
+        evidence.sort(key=lambda row: row.form.name)
         return super().get_context_data(evidence=evidence, **kwargs)
 
 
@@ -59,7 +143,13 @@ class SideEffectDetailView(DetailView):
     model = SideEffect
 
     def get_context_data(self, **kwargs):
-        reports = self.object.reports.select_related("form").order_by("form__name")
+        forms = {form.pk: form for form in published_forms()}
+        reports = []
+        for record in published_records(FormSideEffect, side_effect_id=self.object.pk):
+            row = record.instance
+            row.form = forms[row.form_id]
+            reports.append(row)
+        reports.sort(key=lambda row: row.form.name)
         return super().get_context_data(reports=reports, **kwargs)
 
 

@@ -157,3 +157,13 @@ class FAQFactory(factory.django.DjangoModelFactory):
     form = factory.SubFactory(MagnesiumFormFactory)
     question = "Can I take it with food?"
     answer = "Yes."
+
+
+def publish(form, *, user=None):
+    """Approve the monograph's latest revision, as a reviewer would."""
+    from monographs.models import Revision
+    from monographs.services import monograph_approve
+
+    return monograph_approve(
+        form=form, user=user, revision_number=Revision.objects.latest_number(form.pk)
+    )

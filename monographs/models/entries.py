@@ -5,6 +5,7 @@ from django.db import models
 from markdownx.models import MarkdownxField
 
 from monographs.history import MonographHistory
+from monographs.reference import SUPPLEMENT_UL_MG
 
 from .citations import Citation
 from .forms import MagnesiumForm
@@ -169,6 +170,15 @@ class Dose(models.Model):
     maximum_mg = models.PositiveIntegerField("maximum (mg elemental Mg/day)")
     timing = models.CharField(max_length=200, blank=True)
     notes = MarkdownxField(blank=True)
+    exceeds_ul_acknowledged = models.BooleanField(
+        "above the upper limit on purpose",
+        default=False,
+        help_text=(
+            f"Tick to confirm a maximum above the adult Tolerable Upper Intake Level "
+            f"for supplemental magnesium ({SUPPLEMENT_UL_MG} mg/day), e.g. for "
+            "treatment under medical supervision. Say why in the notes."
+        ),
+    )
     position = models.PositiveSmallIntegerField(default=0)
     citations = models.ManyToManyField(Citation, blank=True, related_name="doses")
 
@@ -199,6 +209,20 @@ class Dose(models.Model):
             raise ValidationError(
                 {"minimum_mg": "The minimum dose is above the maximum dose."}
             )
+        if self.exceeds_ul and not self.exceeds_ul_acknowledged:
+            raise ValidationError(
+                {
+                    "exceeds_ul_acknowledged": (
+                        f"{self.maximum_mg} mg/day is above the {SUPPLEMENT_UL_MG} mg/day "
+                        "Tolerable Upper Intake Level for supplemental magnesium. Tick "
+                        "the box to confirm it is intended, and say why in the notes."
+                    )
+                }
+            )
+
+    @property
+    def exceeds_ul(self):
+        return self.maximum_mg is not None and self.maximum_mg > SUPPLEMENT_UL_MG
 
 
 class Interaction(models.Model):

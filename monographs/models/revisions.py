@@ -8,8 +8,14 @@ class RevisionQuerySet(models.QuerySet):
     def for_form(self, form_id):
         return self.filter(form_id=form_id)
 
+    def published(self):
+        """Revisions a reviewer approved: the ones readers may open."""
+        return self.filter(review_events__action=ReviewEvent.Action.APPROVED).distinct()
+
     def latest_number(self, form_id):
-        return self.for_form(form_id).aggregate(latest=models.Max("number"))["latest"] or 0
+        return (
+            self.for_form(form_id).aggregate(latest=models.Max("number"))["latest"] or 0
+        )
 
 
 class Revision(models.Model):

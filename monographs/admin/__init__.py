@@ -1,0 +1,1 @@
+from . import content, monographs  # noqa: F401  (registers the admins)

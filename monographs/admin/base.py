@@ -1,0 +1,56 @@
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from markdownx.models import MarkdownxField
+from markdownx.widgets import AdminMarkdownxWidget
+from simple_history.admin import SimpleHistoryAdmin
+
+from monographs.admin.forms import EditSummaryForm, InlineContentForm
+from monographs.history import change_context
+
+MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+
+
+class ContentAdmin(SimpleHistoryAdmin):
+    """Admin for content: a reason for every save and deletion, Markdown preview."""
+
+    form = EditSummaryForm
+    formfield_overrides = MARKDOWN_WIDGETS
+    delete_confirmation_template = "admin/monographs/delete_confirmation.html"
+
+    def get_actions(self, request):
+        # Bulk deletion would skip the reason every deletion needs.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        reason = request.POST.get("edit_summary", "").strip()
+        with change_context(reason=reason, user=request.user):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        reason = request.POST.get("edit_summary", "").strip()
+        if not reason:
+            messages.error(
+                request, "Give a reason for the deletion: it is kept in the history."
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        with change_context(reason=reason, user=request.user):
+            return super().delete_view(request, object_id, extra_context)
+
+
+class ContentInline(admin.StackedInline):
+    form = InlineContentForm
+    formfield_overrides = MARKDOWN_WIDGETS
+    extra = 0
+    show_change_link = False
+
+
+class ContentTabularInline(admin.TabularInline):
+    form = InlineContentForm
+    formfield_overrides = MARKDOWN_WIDGETS
+    extra = 0

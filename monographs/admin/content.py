@@ -1,0 +1,196 @@
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from monographs.admin.base import ContentAdmin
+from monographs.models import (
+    FAQ,
+    Citation,
+    Dose,
+    Evidence,
+    FormSideEffect,
+    Indication,
+    Interaction,
+    Precaution,
+    ReviewEvent,
+    Revision,
+    SideEffect,
+    Synonym,
+)
+
+CITING_ROWS = ["evidence", "side_effects", "doses", "interactions", "precautions"]
+
+
+class UsageFilter(admin.SimpleListFilter):
+    title = "use"
+    parameter_name = "used"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Cited by a monograph row"), ("no", "Not attached to any row")]
+
+    def queryset(self, request, queryset):
+        attached = Q()
+        for relation in CITING_ROWS:
+            attached |= Q(**{f"{relation}__isnull": False})
+        if self.value() == "yes":
+            return queryset.filter(attached).distinct()
+        if self.value() == "no":
+            return queryset.exclude(attached)
+        return queryset
+
+
+@admin.register(Citation)
+class CitationAdmin(ContentAdmin):
+    list_display = ["key", "short_title", "journal", "year", "pmid", "doi", "rows"]
+    list_filter = ["publication_type", UsageFilter, "year"]
+    search_fields = [
+        "key",
+        "title",
+        "authors",
+        "group_author",
+        "journal",
+        "pmid",
+        "doi",
+    ]
+    fieldsets = [
+        (None, {"fields": ["key", "publication_type"]}),
+        ("Who and what", {"fields": ["authors", "group_author", "title"]}),
+        ("Where", {"fields": ["journal", "year", "volume", "issue", "pages"]}),
+        ("Identifiers", {"fields": ["pmid", "pmcid", "doi", "url"]}),
+        ("For editors", {"fields": ["note"]}),
+        ("Save", {"fields": ["edit_summary"]}),
+    ]
+
+    def get_queryset(self, request):
+        counts = {
+            f"n_{relation}": Count(relation, distinct=True) for relation in CITING_ROWS
+        }
+        return super().get_queryset(request).annotate(**counts)
+
+    @admin.display(description="title")
+    def short_title(self, citation):
+        return citation.title[:80] or "—"
+
+    @admin.display(description="rows citing it")
+    def rows(self, citation):
+        return sum(getattr(citation, f"n_{relation}") for relation in CITING_ROWS)
+
+
+@admin.register(Indication)
+class IndicationAdmin(ContentAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(SideEffect)
+class SideEffectAdmin(ContentAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class MonographRowAdmin(ContentAdmin):
+    """Rows are edited inline on their monograph; these lists are for finding them."""
+
+    list_select_related = ["form"]
+    autocomplete_fields = ["citations"]
+
+
+@admin.register(Synonym)
+class SynonymAdmin(ContentAdmin):
+    list_display = ["name", "slug", "form"]
+    list_select_related = ["form"]
+    search_fields = ["name", "form__name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(MonographRowAdmin):
+    list_display = [
+        "form",
+        "indication",
+        "direction",
+        "certainty",
+        "applicability",
+        "tally",
+    ]
+    list_select_related = ["form", "indication"]
+    list_filter = ["certainty", "direction", "applicability", "indication"]
+    search_fields = ["form__name", "indication__name", "summary"]
+    autocomplete_fields = ["indication", "citations"]
+
+
+@admin.register(FormSideEffect)
+class FormSideEffectAdmin(MonographRowAdmin):
+    list_display = ["form", "side_effect", "frequency", "seriousness"]
+    list_select_related = ["form", "side_effect"]
+    list_filter = ["frequency", "seriousness"]
+    search_fields = ["form__name", "side_effect__name"]
+    autocomplete_fields = ["side_effect", "citations"]
+
+
+@admin.register(Dose)
+class DoseAdmin(MonographRowAdmin):
+    list_display = [
+        "form",
+        "population",
+        "purpose",
+        "minimum_mg",
+        "maximum_mg",
+        "exceeds_ul_acknowledged",
+    ]
+    list_filter = ["exceeds_ul_acknowledged"]
+    search_fields = ["form__name", "population", "purpose"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(MonographRowAdmin):
+    list_display = ["form", "drug_class", "significance"]
+    list_filter = ["significance"]
+    search_fields = ["form__name", "drug_class", "examples"]
+
+
+@admin.register(Precaution)
+class PrecautionAdmin(MonographRowAdmin):
+    list_display = ["form", "label", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["form__name", "label", "text"]
+
+
+@admin.register(FAQ)
+class FAQAdmin(ContentAdmin):
+    list_display = ["question", "form", "position"]
+    list_select_related = ["form"]
+    search_fields = ["question", "answer", "form__name"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = ["form", "number", "created_at", "user", "summary"]
+    list_select_related = ["form", "user"]
+    search_fields = ["summary", "form__name"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(ReadOnlyAdmin):
+    list_display = ["form", "revision", "action", "user", "created_at", "comment"]
+    list_select_related = ["form", "revision", "user"]
+    list_filter = ["action"]
+    search_fields = ["comment", "form__name"]

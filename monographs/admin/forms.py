@@ -1,0 +1,110 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from markdownx.models import MarkdownxField
+
+from monographs.diffs import compare
+from monographs.markdown import citation_keys
+from monographs.models import Citation, MagnesiumForm, Revision
+from monographs.snapshots import snapshot
+
+
+class CitationMarkersMixin:
+    """Every [@key] in a Markdown field must name an existing citation."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        markdown_fields = [
+            field.name
+            for field in self._meta.model._meta.fields
+            if isinstance(field, MarkdownxField) and field.name in cleaned_data
+        ]
+        keys_by_field = {
+            name: citation_keys(cleaned_data.get(name) or "")
+            for name in markdown_fields
+        }
+        wanted = {key for keys in keys_by_field.values() for key in keys}
+        known = set(
+            Citation.objects.filter(key__in=wanted).values_list("key", flat=True)
+        )
+        for name, keys in keys_by_field.items():
+            unknown = [key for key in keys if key not in known]
+            if unknown:
+                listed = ", ".join(f"[@{key}]" for key in unknown)
+                self.add_error(
+                    name,
+                    f"No citation has the key {listed}. Add it under Citations first, "
+                    "or correct the key.",
+                )
+        return cleaned_data
+
+
+class EditSummaryForm(CitationMarkersMixin, forms.ModelForm):
+    edit_summary = forms.CharField(
+        max_length=500,
+        strip=True,
+        help_text="Say briefly what you changed and why. It is shown in the history.",
+        widget=forms.TextInput(attrs={"size": 80}),
+        error_messages={
+            "required": "Give an edit summary: every change needs a reason. Nothing was saved."
+        },
+    )
+
+
+class InlineContentForm(CitationMarkersMixin, forms.ModelForm):
+    pass
+
+
+def describe_conflict(form_id, base_number, latest_number):
+    """Words for what was saved between ``base_number`` and ``latest_number``."""
+    revisions = list(
+        Revision.objects.for_form(form_id)
+        .filter(number__gt=base_number or 0, number__lte=latest_number)
+        .select_related("user")
+        .order_by("number")
+    )
+    saved = "; ".join(
+        f"revision {revision.number} by {revision.author_name} "
+        f"at {revision.created_at:%H:%M} (“{revision.summary or 'no summary'}”)"
+        for revision in revisions
+    )
+    old = Revision.objects.for_form(form_id).filter(number=base_number).first()
+    new = Revision.objects.for_form(form_id).get(number=latest_number)
+    changed = compare(snapshot(old) if old else None, snapshot(new)).summary()
+    return (
+        "Someone else saved this monograph while you were editing it, so your changes "
+        f"were not saved. Saved meanwhile: {saved}. Changed: "
+        f"{', '.join(changed) or 'nothing visible'}. Reload the page to get the "
+        "current version, then make your edit again."
+    )
+
+
+class MonographForm(EditSummaryForm):
+    """The monograph's admin form, refused when saved from a stale copy."""
+
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = MagnesiumForm
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["base_revision"] = Revision.objects.latest_number(
+                self.instance.pk
+            )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is None:
+            return cleaned_data
+        # Locked until the admin's transaction ends, so that a second editor
+        # saving at the same moment waits, then sees this save's revision.
+        MagnesiumForm.objects.select_for_update().filter(pk=self.instance.pk).exists()
+        latest = Revision.objects.latest_number(self.instance.pk)
+        base = cleaned_data.get("base_revision")
+        if base != latest:
+            raise ValidationError(
+                describe_conflict(self.instance.pk, base, latest), code="conflict"
+            )
+        return cleaned_data

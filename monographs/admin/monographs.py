@@ -1,0 +1,501 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from monographs import services
+from monographs.admin.base import ContentAdmin, ContentInline, ContentTabularInline
+from monographs.admin.forms import MonographForm
+from monographs.diffs import compare
+from monographs.markdown import citation_keys
+from monographs.models import (
+    FAQ,
+    Dose,
+    Evidence,
+    FormSideEffect,
+    Interaction,
+    MagnesiumForm,
+    Precaution,
+    ReviewEvent,
+    Revision,
+    Synonym,
+)
+from monographs.permissions import can_publish
+from monographs.snapshots import ROW_MODELS, snapshot
+
+
+class SynonymInline(ContentTabularInline):
+    model = Synonym
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class EvidenceInline(ContentInline):
+    model = Evidence
+    autocomplete_fields = ["indication", "citations"]
+    fields = [
+        ("indication", "direction", "certainty", "applicability"),
+        ("studies_improved", "studies_total"),
+        "summary",
+        "citations",
+    ]
+
+
+class FormSideEffectInline(ContentTabularInline):
+    model = FormSideEffect
+    autocomplete_fields = ["side_effect", "citations"]
+    fields = ["side_effect", "frequency", "seriousness", "notes", "citations"]
+
+
+class DoseInline(ContentInline):
+    model = Dose
+    autocomplete_fields = ["citations"]
+    fields = [
+        ("population", "purpose"),
+        ("minimum_mg", "maximum_mg", "timing"),
+        "exceeds_ul_acknowledged",
+        "notes",
+        "citations",
+        "position",
+    ]
+
+
+class InteractionInline(ContentInline):
+    model = Interaction
+    autocomplete_fields = ["citations"]
+    fields = [
+        ("drug_class", "examples", "significance"),
+        "mechanism",
+        "management",
+        "citations",
+        "position",
+    ]
+
+
+class PrecautionInline(ContentInline):
+    model = Precaution
+    autocomplete_fields = ["citations"]
+    fields = [("label", "kind", "position"), "text", "citations"]
+
+
+class FAQInline(ContentInline):
+    model = FAQ
+    fields = [("question", "position"), "answer"]
+
+
+def ul_warnings(state):
+    return [dose for dose in state.doses if dose.exceeds_ul] if state else []
+
+
+@admin.register(MagnesiumForm)
+class MagnesiumFormAdmin(ContentAdmin):
+    form = MonographForm
+    change_form_template = "admin/monographs/magnesiumform/change_form.html"
+    change_list_template = "admin/monographs/magnesiumform/change_list.html"
+    list_display = [
+        "name",
+        "category",
+        "elemental_mg_percent",
+        "status",
+        "published_number",
+    ]
+    list_filter = ["status", "category"]
+    list_select_related = ["published_revision"]
+    search_fields = ["name", "synonyms__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [
+        SynonymInline,
+        EvidenceInline,
+        FormSideEffectInline,
+        DoseInline,
+        InteractionInline,
+        PrecautionInline,
+        FAQInline,
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "category"]}),
+        (
+            "Composition",
+            {
+                "fields": [
+                    "formula_basis",
+                    "elemental_mg_percent",
+                    "composition_note",
+                    "absorption_notes",
+                    "tolerability_notes",
+                ]
+            },
+        ),
+        (
+            "Sections",
+            {
+                "fields": [
+                    "summary",
+                    "usage",
+                    "mechanism",
+                    "dosage_notes",
+                    "precaution_notes",
+                    "disclaimer",
+                ]
+            },
+        ),
+        ("Save", {"fields": ["edit_summary", "base_revision"]}),
+    ]
+
+    @admin.display(description="published revision")
+    def published_number(self, form):
+        return form.published_revision.number if form.published_revision else "—"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._point_out_unused_citations(request, form.instance)
+
+    def _point_out_unused_citations(self, request, monograph):
+        text_fields = {
+            "evidence": "summary",
+            "side_effects": "notes",
+            "doses": "notes",
+            "precautions": "text",
+        }
+        unused = []
+        for relation, text_field in text_fields.items():
+            for row in getattr(monograph, relation).prefetch_related("citations"):
+                text = getattr(row, text_field)
+                if not text:
+                    continue
+                cited = set(citation_keys(text))
+                unused += [
+                    f"{row}: {citation.key}"
+                    for citation in row.citations.all()
+                    if citation.key not in cited
+                ]
+        if unused:
+            messages.warning(
+                request,
+                "Attached but not cited in the text (readers see them as extra "
+                "references): " + "; ".join(unused),
+            )
+
+    # Workflow and history views.
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "review-queue/",
+                view(self.review_queue_view),
+                name="%s_%s_review_queue" % info,
+            ),
+            path(
+                "deleted/",
+                view(self.deleted_view),
+                name="%s_%s_deleted" % info,
+            ),
+            path(
+                "deleted/<int:form_id>/recover/",
+                view(require_POST(self.recover_view)),
+                name="%s_%s_recover" % info,
+            ),
+            path(
+                "<path:object_id>/revisions/",
+                view(self.revisions_view),
+                name="%s_%s_revisions" % info,
+            ),
+            path(
+                "<path:object_id>/revisions/<int:number>/revert/",
+                view(require_POST(self.revert_view)),
+                name="%s_%s_revert" % info,
+            ),
+            path(
+                "<path:object_id>/rows/<str:kind>/<int:row_id>/recover/",
+                view(require_POST(self.recover_row_view)),
+                name="%s_%s_recover_row" % info,
+            ),
+            path(
+                "<path:object_id>/submit/",
+                view(require_POST(self.submit_view)),
+                name="%s_%s_submit" % info,
+            ),
+            path(
+                "<path:object_id>/review/",
+                view(self.review_view),
+                name="%s_%s_review" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def _url(self, name, *args):
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args
+        )
+
+    def _get_monograph(self, request, object_id, *, permission="view"):
+        monograph = self.get_object(request, object_id)
+        if monograph is None:
+            raise Http404("No such monograph.")
+        allowed = {
+            "view": self.has_view_permission,
+            "change": self.has_change_permission,
+        }[permission](request, monograph)
+        if not allowed:
+            raise PermissionDenied
+        return monograph
+
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            **extra,
+        }
+
+    def pending_changes(self, monograph):
+        """(latest revision, diff against the published one, UL warnings)."""
+        latest = Revision.objects.for_form(monograph.pk).order_by("-number").first()
+        if latest is None:
+            return None, None, []
+        new = snapshot(latest)
+        published = monograph.published_revision
+        old = snapshot(published) if published else None
+        return latest, compare(old, new), ul_warnings(new)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        monograph = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if monograph is not None:
+            extra_context.update(
+                monograph=monograph,
+                latest_number=Revision.objects.latest_number(monograph.pk),
+                last_event=monograph.review_events.select_related("user").first(),
+                can_publish=can_publish(request.user),
+                ul_limit_doses=[
+                    dose for dose in monograph.doses.all() if dose.exceeds_ul
+                ],
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def review_queue_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        entries = []
+        for monograph in MagnesiumForm.objects.awaiting_review().select_related(
+            "published_revision"
+        ):
+            latest, diff, warnings = self.pending_changes(monograph)
+            submitted = (
+                monograph.review_events.filter(action=ReviewEvent.Action.SUBMITTED)
+                .select_related("user", "revision")
+                .first()
+            )
+            entries.append(
+                {
+                    "monograph": monograph,
+                    "latest": latest,
+                    "diff": diff,
+                    "ul_warnings": warnings,
+                    "submitted": submitted,
+                    "review_url": self._url("review", monograph.pk),
+                }
+            )
+        return TemplateResponse(
+            request,
+            "admin/monographs/magnesiumform/review_queue.html",
+            self._context(request, "Monographs awaiting review", entries=entries),
+        )
+
+    def review_view(self, request, object_id):
+        monograph = self._get_monograph(request, object_id)
+        if request.method == "POST":
+            if not can_publish(request.user):
+                raise PermissionDenied
+            return self._decide(request, monograph)
+        latest, diff, warnings = self.pending_changes(monograph)
+        return TemplateResponse(
+            request,
+            "admin/monographs/magnesiumform/review.html",
+            self._context(
+                request,
+                f"Review {monograph}",
+                monograph=monograph,
+                latest=latest,
+                diff=diff,
+                ul_warnings=warnings,
+                can_publish=can_publish(request.user),
+                events=monograph.review_events.select_related("user", "revision")[:10],
+            ),
+        )
+
+    def _decide(self, request, monograph):
+        decision = request.POST.get("decision")
+        comment = request.POST.get("comment", "")
+        try:
+            number = int(request.POST.get("revision", ""))
+        except ValueError:
+            messages.error(request, "The form did not say which revision you reviewed.")
+            return HttpResponseRedirect(self._url("review", monograph.pk))
+        try:
+            if decision == "approve":
+                services.monograph_approve(
+                    form=monograph,
+                    user=request.user,
+                    revision_number=number,
+                    comment=comment,
+                )
+                messages.success(
+                    request, f"Revision {number} of {monograph} is published."
+                )
+            elif decision == "request-changes":
+                services.monograph_request_changes(
+                    form=monograph,
+                    user=request.user,
+                    revision_number=number,
+                    comment=comment,
+                )
+                messages.success(request, f"Changes requested for {monograph}.")
+            else:
+                messages.error(request, "Choose to approve or to request changes.")
+                return HttpResponseRedirect(self._url("review", monograph.pk))
+        except services.WorkflowError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(self._url("review", monograph.pk))
+        return HttpResponseRedirect(self._url("review_queue"))
+
+    def submit_view(self, request, object_id):
+        monograph = self._get_monograph(request, object_id, permission="change")
+        try:
+            services.monograph_submit(
+                form=monograph,
+                user=request.user,
+                comment=request.POST.get("comment", ""),
+            )
+        except services.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{monograph} is submitted for review.")
+        return HttpResponseRedirect(
+            reverse("admin:monographs_magnesiumform_change", args=[monograph.pk])
+        )
+
+    def revisions_view(self, request, object_id):
+        monograph = self._get_monograph(request, object_id)
+        revisions = list(
+            Revision.objects.for_form(monograph.pk)
+            .select_related("user")
+            .order_by("-number")
+        )
+        approvals = {
+            event.revision_id: event
+            for event in ReviewEvent.objects.filter(
+                form=monograph, action=ReviewEvent.Action.APPROVED
+            ).select_related("user")
+        }
+        for revision in revisions:
+            revision.approval = approvals.get(revision.pk)
+        deleted_rows = []
+        for kind, model in ROW_MODELS.items():
+            live = set(
+                model.objects.filter(form=monograph).values_list("pk", flat=True)
+            )
+            seen = set()
+            for record in model.history.filter(form_id=monograph.pk).order_by(
+                "-history_id"
+            ):
+                if record.id in seen:
+                    continue
+                seen.add(record.id)
+                if record.history_type == "-" and record.id not in live:
+                    deleted_rows.append(
+                        {
+                            "kind": kind,
+                            "verbose_name": model._meta.verbose_name,
+                            "record": record,
+                            "url": self._url(
+                                "recover_row", monograph.pk, kind, record.id
+                            ),
+                        }
+                    )
+        return TemplateResponse(
+            request,
+            "admin/monographs/magnesiumform/revisions.html",
+            self._context(
+                request,
+                f"Revisions of {monograph}",
+                monograph=monograph,
+                revisions=revisions,
+                deleted_rows=deleted_rows,
+                can_change=self.has_change_permission(request, monograph),
+            ),
+        )
+
+    def revert_view(self, request, object_id, number):
+        monograph = self._get_monograph(request, object_id, permission="change")
+        try:
+            revision = services.monograph_revert(
+                form=monograph, user=request.user, revision_number=number
+            )
+        except services.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"{monograph} is back to revision {number}, saved as revision "
+                f"{revision.number}. It needs review before readers see it.",
+            )
+        return HttpResponseRedirect(self._url("revisions", monograph.pk))
+
+    def recover_row_view(self, request, object_id, kind, row_id):
+        monograph = self._get_monograph(request, object_id, permission="change")
+        model = ROW_MODELS.get(kind)
+        if model is None:
+            raise Http404("No such kind of row.")
+        try:
+            row = services.row_recover(model=model, row_id=row_id, user=request.user)
+        except services.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Recovered {model._meta.verbose_name} “{row}”.")
+        return HttpResponseRedirect(self._url("revisions", monograph.pk))
+
+    def deleted_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        live = set(MagnesiumForm.objects.values_list("pk", flat=True))
+        deleted = {}
+        for record in MagnesiumForm.history.filter(history_type="-").select_related(
+            "history_user"
+        ):
+            if record.id not in live and record.id not in deleted:
+                deleted[record.id] = record
+        return TemplateResponse(
+            request,
+            "admin/monographs/magnesiumform/deleted.html",
+            self._context(
+                request,
+                "Deleted monographs",
+                deleted=[
+                    (record, self._url("recover", record.id))
+                    for record in deleted.values()
+                ],
+                can_recover=self.has_add_permission(request),
+            ),
+        )
+
+    def recover_view(self, request, form_id):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        try:
+            services.monograph_recover(form_id=form_id, user=request.user)
+        except services.WorkflowError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(self._url("deleted"))
+        monograph = get_object_or_404(MagnesiumForm, pk=form_id)
+        messages.success(
+            request,
+            f"Recovered {monograph}. It needs review before readers see it again.",
+        )
+        return HttpResponseRedirect(
+            reverse("admin:monographs_magnesiumform_change", args=[monograph.pk])
+        )

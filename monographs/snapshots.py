@@ -1,0 +1,182 @@
+"""
+A monograph rebuilt from the history tables as it was at one revision.
+
+Public pages show the published revision, staff preview the latest one and
+permalinks show any: all of them are snapshots, so readers see exactly what
+a reviewer approved, whatever was edited since.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import F, Max
+
+from monographs.models import (
+    FAQ,
+    Citation,
+    Dose,
+    Evidence,
+    FormSideEffect,
+    Indication,
+    Interaction,
+    MagnesiumForm,
+    Precaution,
+    Revision,
+    SideEffect,
+    Synonym,
+)
+
+ROW_MODELS = {
+    "synonyms": Synonym,
+    "evidence": Evidence,
+    "side_effects": FormSideEffect,
+    "doses": Dose,
+    "interactions": Interaction,
+    "precautions": Precaution,
+    "faqs": FAQ,
+}
+
+
+@dataclass
+class MonographSnapshot:
+    form: MagnesiumForm
+    revision: Revision
+    synonyms: list
+    evidence: list
+    side_effects: list
+    doses: list
+    interactions: list
+    precautions: list
+    faqs: list
+
+    def rows(self):
+        """(name, rows) for each kind of row, in page order."""
+        return [(name, getattr(self, name)) for name in ROW_MODELS]
+
+
+def _latest_records(historical_model, **filters):
+    """The newest historical record of each object matching ``filters``, unless deleted."""
+    newest = (
+        historical_model.objects.filter(**filters)
+        .order_by()
+        .values("id")
+        .annotate(newest=Max("history_id"))
+        .values("newest")
+    )
+    return historical_model.objects.filter(history_id__in=newest).exclude(
+        history_type="-"
+    )
+
+
+def _as_of(model, ids, when):
+    """Objects of ``model`` with these ids as they were at ``when``, by id."""
+    if not ids:
+        return {}
+    records = _latest_records(model.history.model, id__in=ids, history_date__lte=when)
+    return {record.id: record.instance for record in records}
+
+
+def cited_ids(model, records):
+    """{history_id: [citation ids]} for historical records of a model with citations."""
+    if not hasattr(model, "citations") or not records:
+        return {}
+    links = model.history.model.citations.model.objects.filter(
+        history_id__in=[record.history_id for record in records]
+    ).values_list("history_id", "citation_id")
+    cited = {}
+    for history_id, citation_id in links:
+        cited.setdefault(history_id, []).append(citation_id)
+    return cited
+
+
+def _row_sort_key(row):
+    return (getattr(row, "position", 0), row.pk)
+
+
+def snapshot(revision):
+    """The monograph of ``revision`` as it stood once that revision was saved.
+
+    Returns None if the revision deleted the monograph.
+    """
+    form_id = revision.form_id
+    upto = {"revision__form_id": form_id, "revision__number__lte": revision.number}
+    form_record = (
+        MagnesiumForm.history.filter(id=form_id, **upto).order_by("-history_id").first()
+    )
+    if form_record is None or form_record.history_type == "-":
+        return None
+    form = form_record.instance
+
+    rows = {}
+    citation_ids = set()
+    for name, model in ROW_MODELS.items():
+        records = list(_latest_records(model.history.model, form_id=form_id, **upto))
+        cited = cited_ids(model, records)
+        rows[name] = []
+        for record in records:
+            row = record.instance
+            row.cited_ids = cited.get(record.history_id, [])
+            citation_ids.update(row.cited_ids)
+            rows[name].append(row)
+
+    when = revision.created_at
+    citations = _as_of(Citation, citation_ids, when)
+    indications = _as_of(
+        Indication, {row.indication_id for row in rows["evidence"]}, when
+    )
+    side_effects = _as_of(
+        SideEffect, {row.side_effect_id for row in rows["side_effects"]}, when
+    )
+    for kind in rows.values():
+        for row in kind:
+            row.cited = sorted(
+                (citations[pk] for pk in row.cited_ids if pk in citations),
+                key=lambda citation: citation.key,
+            )
+    # A topic created in the same save as the row postdates the revision's
+    # timestamp; the current one is then the right one.
+    for row in rows["evidence"]:
+        row.indication = indications.get(row.indication_id) or Indication.objects.get(
+            pk=row.indication_id
+        )
+    for row in rows["side_effects"]:
+        row.side_effect = side_effects.get(
+            row.side_effect_id
+        ) or SideEffect.objects.get(pk=row.side_effect_id)
+    for kind in rows.values():
+        for row in kind:
+            row.form = form
+
+    rows["synonyms"].sort(key=lambda row: row.name)
+    rows["evidence"].sort(key=lambda row: row.indication.name)
+    rows["side_effects"].sort(key=lambda row: row.side_effect.name)
+    for name in ("doses", "interactions", "precautions", "faqs"):
+        rows[name].sort(key=_row_sort_key)
+    return MonographSnapshot(form=form, revision=revision, **rows)
+
+
+def published_records(model, **filters):
+    """Historical records of ``model`` as each monograph's published revision has them.
+
+    One query for all monographs: the newest record of each row among the
+    revisions up to its monograph's published one.
+    """
+    historical_model = model.history.model
+    newest = (
+        historical_model.objects.filter(
+            revision__form__published_revision__isnull=False,
+            revision__number__lte=F("revision__form__published_revision__number"),
+        )
+        .order_by()
+        .values("id")
+        .annotate(newest=Max("history_id"))
+        .values("newest")
+    )
+    return historical_model.objects.filter(history_id__in=newest, **filters).exclude(
+        history_type="-"
+    )
+
+
+def published_forms():
+    """Every published monograph's form row as readers see it, by name."""
+    forms = [record.instance for record in published_records(MagnesiumForm)]
+    return sorted(forms, key=lambda form: form.name)
