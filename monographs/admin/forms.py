@@ -83,10 +83,6 @@ class MonographForm(EditSummaryForm):
 
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    class Meta:
-        model = MagnesiumForm
-        fields = "__all__"
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:

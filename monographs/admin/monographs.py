@@ -181,48 +181,48 @@ class MagnesiumFormAdmin(ContentAdmin):
     # Workflow and history views.
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         view = self.admin_site.admin_view
         return [
             path(
                 "review-queue/",
                 view(self.review_queue_view),
-                name="%s_%s_review_queue" % info,
+                name=f"{prefix}_review_queue",
             ),
             path(
                 "deleted/",
                 view(self.deleted_view),
-                name="%s_%s_deleted" % info,
+                name=f"{prefix}_deleted",
             ),
             path(
                 "deleted/<int:form_id>/recover/",
                 view(require_POST(self.recover_view)),
-                name="%s_%s_recover" % info,
+                name=f"{prefix}_recover",
             ),
             path(
                 "<path:object_id>/revisions/",
                 view(self.revisions_view),
-                name="%s_%s_revisions" % info,
+                name=f"{prefix}_revisions",
             ),
             path(
                 "<path:object_id>/revisions/<int:number>/revert/",
                 view(require_POST(self.revert_view)),
-                name="%s_%s_revert" % info,
+                name=f"{prefix}_revert",
             ),
             path(
                 "<path:object_id>/rows/<str:kind>/<int:row_id>/recover/",
                 view(require_POST(self.recover_row_view)),
-                name="%s_%s_recover_row" % info,
+                name=f"{prefix}_recover_row",
             ),
             path(
                 "<path:object_id>/submit/",
                 view(require_POST(self.submit_view)),
-                name="%s_%s_submit" % info,
+                name=f"{prefix}_submit",
             ),
             path(
                 "<path:object_id>/review/",
                 view(self.review_view),
-                name="%s_%s_review" % info,
+                name=f"{prefix}_review",
             ),
             *super().get_urls(),
         ]
