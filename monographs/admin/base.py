@@ -30,6 +30,12 @@ class ContentAdmin(SimpleHistoryAdmin):
         with change_context(reason=reason, user=request.user):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        # Like MediaWiki, a save that changes nothing records no revision.
+        content_changed = set(form.changed_data) - {"edit_summary", "base_revision"}
+        if not change or content_changed:
+            super().save_model(request, obj, form, change)
+
     def delete_view(self, request, object_id, extra_context=None):
         if request.method != "POST":
             return super().delete_view(request, object_id, extra_context)
