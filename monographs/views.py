@@ -1,4 +1,3 @@
-from django.contrib.auth.mixins import UserPassesTestMixin
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, TemplateView
@@ -100,14 +99,16 @@ class FormDetailView(MonographMixin, TemplateView):
         return self.monograph.published_revision
 
 
-class FormDraftView(UserPassesTestMixin, MonographMixin, TemplateView):
+class FormDraftView(MonographMixin, TemplateView):
     """Staff preview of the latest revision, approved or not."""
 
     template_name = "monographs/magnesiumform_draft.html"
-    raise_exception = True
 
-    def test_func(self):
-        return can_see_drafts(self.request.user)
+    def dispatch(self, request, *args, **kwargs):
+        # A 404, not a 403: readers should not learn which drafts exist.
+        if not can_see_drafts(request.user):
+            raise Http404("No monograph has this address.")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_revision(self):
         return Revision.objects.for_form(self.monograph.pk).order_by("-number").first()
