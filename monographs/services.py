@@ -28,9 +28,11 @@ from monographs.models import (
     Precaution,
     ReviewEvent,
     Revision,
+    SearchDocument,
     SideEffect,
     Synonym,
 )
+from monographs.search import document_fields
 from monographs.snapshots import ROW_MODELS, cited_ids, snapshot
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
@@ -320,6 +322,10 @@ def monograph_approve(*, form, user, revision_number, comment=""):
         )
     MagnesiumForm.objects.filter(pk=form.pk).update(
         status=MagnesiumForm.Status.PUBLISHED, published_revision=revision
+    )
+    SearchDocument.objects.update_or_create(
+        form=form,
+        defaults={"revision": revision, **document_fields(snapshot(revision))},
     )
     return ReviewEvent.objects.create(
         form=form,

@@ -180,3 +180,23 @@ def published_forms():
     """Every published monograph's form row as readers see it, by name."""
     forms = [record.instance for record in published_records(MagnesiumForm)]
     return sorted(forms, key=lambda form: form.name)
+
+
+def published_citation_usage():
+    """{citation id: [forms citing it]} over the published monographs, forms by name."""
+    forms = {form.pk: form for form in published_forms()}
+    usage = {}
+    for model in ROW_MODELS.values():
+        if not hasattr(model, "citations"):
+            continue
+        records = list(published_records(model))
+        links = cited_ids(model, records)
+        for record in records:
+            for citation_id in links.get(record.history_id, []):
+                form = forms.get(record.form_id)
+                if form is not None:
+                    usage.setdefault(citation_id, {})[form.pk] = form
+    return {
+        citation_id: sorted(by_form.values(), key=lambda form: form.name)
+        for citation_id, by_form in usage.items()
+    }

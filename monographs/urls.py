@@ -1,32 +1,53 @@
 from django.urls import path
 
-from monographs import views
+from monographs.views import api, browse, citations, monographs, search
 
 app_name = "monographs"
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("forms/", views.FormListView.as_view(), name="form-list"),
-    path("forms/<slug:slug>/", views.FormDetailView.as_view(), name="form-detail"),
-    path("forms/<slug:slug>/draft/", views.FormDraftView.as_view(), name="form-draft"),
+    path("", browse.HomeView.as_view(), name="home"),
+    path("forms/", browse.FormListView.as_view(), name="form-list"),
+    path("forms/compare/", browse.form_compare, name="form-compare"),
+    path("forms/<slug:slug>/", monographs.FormDetailView.as_view(), name="form-detail"),
+    path(
+        "forms/<slug:slug>/draft/",
+        monographs.FormDraftView.as_view(),
+        name="form-draft",
+    ),
     path(
         "forms/<slug:slug>/revisions/<int:number>/",
-        views.RevisionDetailView.as_view(),
+        monographs.RevisionDetailView.as_view(),
         name="revision-detail",
     ),
+    path("indications/", browse.IndicationListView.as_view(), name="indication-list"),
     path(
         "indications/<slug:slug>/",
-        views.IndicationDetailView.as_view(),
+        browse.IndicationDetailView.as_view(),
         name="indication-detail",
     ),
+    path("side-effects/", browse.SideEffectListView.as_view(), name="side-effect-list"),
     path(
         "side-effects/<slug:slug>/",
-        views.SideEffectDetailView.as_view(),
+        browse.SideEffectDetailView.as_view(),
         name="side-effect-detail",
     ),
     path(
+        "interactions/", browse.InteractionListView.as_view(), name="interaction-list"
+    ),
+    path("citations/", citations.CitationListView.as_view(), name="citation-list"),
+    path("citations/export.ris", citations.export_ris, name="citation-export-ris"),
+    path(
+        "citations/export.bib", citations.export_bibtex, name="citation-export-bibtex"
+    ),
+    path(
+        "citations/export.json", citations.export_csl_json, name="citation-export-csl"
+    ),
+    path(
         "citations/<int:pk>/",
-        views.CitationDetailView.as_view(),
+        citations.CitationDetailView.as_view(),
         name="citation-detail",
     ),
+    path("search/", search.search_view, name="search"),
+    path("api/v1/forms/", api.form_list, name="api-form-list"),
+    path("api/v1/forms/<slug:slug>/", api.form_detail, name="api-form-detail"),
 ]

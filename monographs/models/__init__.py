@@ -2,6 +2,7 @@ from .citations import Citation
 from .entries import FAQ, Dose, Evidence, FormSideEffect, Interaction, Precaution
 from .forms import MagnesiumForm, Synonym
 from .revisions import ReviewEvent, Revision
+from .search import SearchDocument
 from .topics import Indication, SideEffect
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Precaution",
     "ReviewEvent",
     "Revision",
+    "SearchDocument",
     "SideEffect",
     "Synonym",
 ]

@@ -1,40 +1,13 @@
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
-from django.views.generic import DetailView, TemplateView
+from django.urls import reverse
+from django.views.generic import TemplateView
 
-from monographs.models import (
-    Citation,
-    Evidence,
-    FormSideEffect,
-    Indication,
-    MagnesiumForm,
-    ReviewEvent,
-    Revision,
-    SideEffect,
-    Synonym,
-)
+from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
-from monographs.snapshots import published_forms, published_records, snapshot
-
-
-class HomeView(TemplateView):
-    template_name = "monographs/home.html"
-
-    def get_context_data(self, **kwargs):
-        indication_ids = published_records(Evidence).values("indication_id")
-        return super().get_context_data(
-            forms=published_forms(),
-            indications=Indication.objects.filter(pk__in=indication_ids),
-            **kwargs,
-        )
-
-
-class FormListView(TemplateView):
-    template_name = "monographs/magnesiumform_list.html"
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(forms=published_forms(), **kwargs)
+from monographs.snapshots import snapshot
+from monographs.structured_data import json_ld_script, monograph_graph
 
 
 class MonographMixin:
@@ -47,11 +20,12 @@ class MonographMixin:
 
     def dispatch(self, request, *args, **kwargs):
         slug = kwargs["slug"]
-        self.monograph = self.get_form_queryset().filter(slug=slug).first()
+        forms = self.get_form_queryset()
+        self.monograph = (
+            forms.select_related("published_revision").filter(slug=slug).first()
+        )
         if self.monograph is None:
-            synonym = Synonym.objects.filter(
-                slug=slug, form__in=self.get_form_queryset()
-            ).first()
+            synonym = Synonym.objects.filter(slug=slug, form__in=forms).first()
             if synonym is None:
                 raise Http404("No monograph has this address.")
             target = request.get_full_path().replace(
@@ -59,6 +33,10 @@ class MonographMixin:
             )
             return HttpResponsePermanentRedirect(target)
         return super().dispatch(request, *args, **kwargs)
+
+
+class MonographPageMixin(MonographMixin):
+    """Renders one revision of the monograph on the public template."""
 
     def get_revision(self):
         raise NotImplementedError
@@ -68,26 +46,36 @@ class MonographMixin:
         state = snapshot(revision)
         if state is None:
             raise Http404("This revision deleted the monograph.")
+        page = MonographPage(state)
         approval = (
             ReviewEvent.objects.filter(
-                revision=self.monograph.published_revision,
+                revision_id=self.monograph.published_revision_id,
                 action=ReviewEvent.Action.APPROVED,
             )
             .select_related("user")
             .first()
         )
+        crumbs = [
+            ("Home", reverse("monographs:home")),
+            ("Forms", reverse("monographs:form-list")),
+            (state.form.name, state.form.get_absolute_url()),
+        ]
         return super().get_context_data(
             form=state.form,
-            page=MonographPage(state),
+            page=page,
             revision=revision,
             monograph=self.monograph,
             approval=approval,
+            crumbs=crumbs,
+            json_ld=json_ld_script(
+                monograph_graph(self.request, page, approval, crumbs)
+            ),
             latest_number=Revision.objects.latest_number(self.monograph.pk),
             **kwargs,
         )
 
 
-class FormDetailView(MonographMixin, TemplateView):
+class FormDetailView(MonographPageMixin, TemplateView):
     """The published monograph, as a reviewer last approved it."""
 
     template_name = "monographs/magnesiumform_detail.html"
@@ -99,7 +87,7 @@ class FormDetailView(MonographMixin, TemplateView):
         return self.monograph.published_revision
 
 
-class FormDraftView(MonographMixin, TemplateView):
+class FormDraftView(MonographPageMixin, TemplateView):
     """Staff preview of the latest revision, approved or not."""
 
     template_name = "monographs/magnesiumform_draft.html"
@@ -114,7 +102,7 @@ class FormDraftView(MonographMixin, TemplateView):
         return Revision.objects.for_form(self.monograph.pk).order_by("-number").first()
 
 
-class RevisionDetailView(MonographMixin, TemplateView):
+class RevisionDetailView(MonographPageMixin, TemplateView):
     """A permanent link to one revision, exactly as it was."""
 
     template_name = "monographs/revision_detail.html"
@@ -124,35 +112,3 @@ class RevisionDetailView(MonographMixin, TemplateView):
         if not can_see_drafts(self.request.user):
             revisions = revisions.published()
         return get_object_or_404(revisions, number=self.kwargs["number"])
-
-
-class IndicationDetailView(DetailView):
-    model = Indication
-
-    def get_context_data(self, **kwargs):
-        forms = {form.pk: form for form in published_forms()}
-        evidence = []
-        for record in published_records(Evidence, indication_id=self.object.pk):
-            row = record.instance
-            row.form = forms[row.form_id]
-            evidence.append(row)
-        evidence.sort(key=lambda row: row.form.name)
-        return super().get_context_data(evidence=evidence, **kwargs)
-
-
-class SideEffectDetailView(DetailView):
-    model = SideEffect
-
-    def get_context_data(self, **kwargs):
-        forms = {form.pk: form for form in published_forms()}
-        reports = []
-        for record in published_records(FormSideEffect, side_effect_id=self.object.pk):
-            row = record.instance
-            row.form = forms[row.form_id]
-            reports.append(row)
-        reports.sort(key=lambda row: row.form.name)
-        return super().get_context_data(reports=reports, **kwargs)
-
-
-class CitationDetailView(DetailView):
-    model = Citation

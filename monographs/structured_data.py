@@ -1,0 +1,91 @@
+"""schema.org JSON-LD for the public pages."""
+
+import json
+
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
+
+from monographs.search import plain_text
+
+JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def json_ld_script(data):
+    """A <script type="application/ld+json"> that no content can break out of."""
+    text = json.dumps(data, ensure_ascii=False, indent=1).translate(JSON_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')
+
+
+def breadcrumb_list(request, crumbs):
+    return {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": position,
+                "name": name,
+                "item": request.build_absolute_uri(url),
+            }
+            for position, (name, url) in enumerate(crumbs, start=1)
+        ],
+    }
+
+
+def monograph_graph(request, page, approval, crumbs):
+    form = page.form
+    url = request.build_absolute_uri(form.get_absolute_url())
+    supplement = {
+        "@type": "DietarySupplement",
+        "@id": f"{url}#supplement",
+        "name": form.name,
+        "alternateName": [synonym.name for synonym in page.synonyms],
+        "activeIngredient": "magnesium",
+        "description": plain_text(form.summary),
+    }
+    web_page = {
+        "@type": "MedicalWebPage",
+        "@id": url,
+        "url": url,
+        "name": form.name,
+        "description": plain_text(form.summary),
+        "about": {"@id": f"{url}#supplement"},
+        "citation": [_creative_work(citation) for _, citation, _ in page.references],
+        "isPartOf": {"@type": "WebSite", "name": "mgref"},
+    }
+    if approval is not None:
+        web_page["lastReviewed"] = approval.created_at.date().isoformat()
+        web_page["reviewedBy"] = (
+            {"@type": "Person", "name": approval.user_name}
+            if approval.user
+            else {"@type": "Organization", "name": "mgref"}
+        )
+    graph = [web_page, supplement, breadcrumb_list(request, crumbs)]
+    if page.faq_rows:
+        graph.append(
+            {
+                "@type": "FAQPage",
+                "mainEntity": [
+                    {
+                        "@type": "Question",
+                        "name": item.row.question,
+                        "acceptedAnswer": {
+                            "@type": "Answer",
+                            "text": strip_tags(item.html).strip(),
+                        },
+                    }
+                    for item in page.faq_rows
+                ],
+            }
+        )
+    return {"@context": "https://schema.org", "@graph": graph}
+
+
+def _creative_work(citation):
+    work = {"@type": "CreativeWork", "name": citation.title or citation.key}
+    if citation.doi:
+        work["sameAs"] = f"https://doi.org/{citation.doi}"
+    elif citation.pmid:
+        work["sameAs"] = f"https://pubmed.ncbi.nlm.nih.gov/{citation.pmid}/"
+    elif citation.url:
+        work["sameAs"] = citation.url
+    return work

@@ -1,0 +1,183 @@
+"""A read-only JSON API of the published monographs."""
+
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
+from monographs.pages import MonographPage
+from monographs.snapshots import published_forms, published_records, snapshot
+
+PAGE_SIZE = 20
+
+
+def api_error(message, status):
+    return JsonResponse({"error": message}, status=status)
+
+
+def _approvals(revision_ids):
+    events = ReviewEvent.objects.filter(
+        revision_id__in=revision_ids, action=ReviewEvent.Action.APPROVED
+    ).order_by("created_at")
+    return {event.revision_id: event for event in events}
+
+
+def _summary(request, form, revision, approval, synonyms):
+    return {
+        "slug": form.slug,
+        "name": form.name,
+        "synonyms": synonyms,
+        "category": form.category,
+        "elemental_mg_percent": str(form.elemental_mg_percent),
+        "formula_basis": form.formula_basis,
+        "revision": revision.number,
+        "last_reviewed": approval.created_at.isoformat() if approval else None,
+        "url": request.build_absolute_uri(form.get_absolute_url()),
+        "api_url": request.build_absolute_uri(
+            reverse("monographs:api-form-detail", args=[form.slug])
+        ),
+    }
+
+
+@require_GET
+def form_list(request):
+    number = request.GET.get("page", "1")
+    if not number.isdigit():
+        return api_error("page must be a whole number.", 400)
+    revisions = dict(
+        MagnesiumForm.objects.published().values_list("pk", "published_revision")
+    )
+    paginator = Paginator(published_forms(), PAGE_SIZE)
+    if not 1 <= int(number) <= paginator.num_pages:
+        return api_error(f"There are {paginator.num_pages} pages.", 404)
+    page = paginator.page(number)
+    ids = [form.pk for form in page.object_list]
+    approvals = _approvals([revisions[pk] for pk in ids])
+    synonyms = {}
+    for record in published_records(Synonym, form_id__in=ids).order_by("name"):
+        synonyms.setdefault(record.form_id, []).append(record.name)
+    revision_objects = Revision.objects.in_bulk([revisions[pk] for pk in ids])
+    results = [
+        _summary(
+            request,
+            form,
+            revision_objects[revisions[form.pk]],
+            approvals.get(revisions[form.pk]),
+            synonyms.get(form.pk, []),
+        )
+        for form in page.object_list
+    ]
+
+    def page_url(n):
+        return request.build_absolute_uri(
+            f"{reverse('monographs:api-form-list')}?page={n}"
+        )
+
+    return JsonResponse(
+        {
+            "count": paginator.count,
+            "next": page_url(page.next_page_number()) if page.has_next() else None,
+            "previous": page_url(page.previous_page_number())
+            if page.has_previous()
+            else None,
+            "results": results,
+        }
+    )
+
+
+@require_GET
+def form_detail(request, slug):
+    form = MagnesiumForm.objects.published().filter(slug=slug).first()
+    if form is None:
+        return api_error("No published form has this slug.", 404)
+    revision = form.published_revision
+    page = MonographPage(snapshot(revision))
+    approval = _approvals([revision.pk]).get(revision.pk)
+    data = _summary(
+        request, page.form, revision, approval, [s.name for s in page.synonyms]
+    )
+    data["sections_html"] = {
+        name: str(getattr(page, name))
+        for name in [
+            "summary",
+            "composition_note",
+            "absorption_notes",
+            "tolerability_notes",
+            "usage",
+            "dosage_notes",
+            "precaution_notes",
+            "mechanism",
+            "disclaimer",
+        ]
+    }
+    data["evidence"] = [
+        {
+            "indication": item.row.indication.name,
+            "indication_slug": item.row.indication.slug,
+            "direction": item.row.direction,
+            "certainty": item.row.certainty,
+            "applicability": item.row.applicability,
+            "studies_improved": item.row.studies_improved,
+            "studies_total": item.row.studies_total,
+            "summary_html": str(item.html),
+            "citations": [citation.key for citation in item.row.cited],
+        }
+        for item in page.evidence_rows
+    ]
+    data["doses"] = [
+        {
+            "population": item.row.population,
+            "purpose": item.row.purpose,
+            "minimum_mg": item.row.minimum_mg,
+            "maximum_mg": item.row.maximum_mg,
+            "unit": "mg elemental magnesium per day",
+            "timing": item.row.timing,
+            "notes_html": str(item.html),
+            "citations": [citation.key for citation in item.row.cited],
+        }
+        for item in page.dose_rows
+    ]
+    data["side_effects"] = [
+        {
+            "name": item.row.side_effect.name,
+            "frequency": item.row.frequency,
+            "seriousness": item.row.seriousness,
+            "notes_html": str(item.html),
+        }
+        for item in page.common_side_effects + page.serious_side_effects
+    ]
+    data["interactions"] = [
+        {
+            "drug_class": item.row.drug_class,
+            "examples": item.row.examples,
+            "significance": item.row.significance,
+            "mechanism": item.row.mechanism,
+            "management": item.row.management,
+            "citations": [citation.key for citation in item.row.cited],
+        }
+        for item in page.interaction_rows
+    ]
+    data["precautions"] = [
+        {
+            "label": item.row.label,
+            "kind": item.row.kind,
+            "text_html": str(item.html),
+            "citations": [citation.key for citation in item.row.cited],
+        }
+        for item in page.precaution_rows
+    ]
+    data["faqs"] = [
+        {"question": item.row.question, "answer_html": str(item.html)}
+        for item in page.faq_rows
+    ]
+    data["references"] = [
+        {
+            "number": number,
+            "key": citation.key,
+            "doi": citation.doi,
+            "pmid": citation.pmid,
+        }
+        for number, citation, _ in page.references
+    ]
+    return JsonResponse(data)
