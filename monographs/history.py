@@ -36,6 +36,8 @@ def change_context(*, reason, user=None):
     token = _current.set(context)
     try:
         yield context
+        for revision in context.revisions.values():
+            record_size(revision)
     finally:
         _current.reset(token)
 
@@ -83,6 +85,39 @@ class MonographHistory(ContentHistory):
         super().__init__(bases=[RevisionedHistoricalModel], **kwargs)
 
 
+MONOGRAPH_MODELS = [
+    "magnesiumform",
+    "synonym",
+    "evidence",
+    "formsideeffect",
+    "dose",
+    "interaction",
+    "precaution",
+    "faq",
+]
+
+
+def content_size(form_id):
+    """Characters of text a monograph holds now, all its rows included."""
+    size = 0
+    for name in MONOGRAPH_MODELS:
+        model = apps.get_model("monographs", name)
+        text_fields = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if isinstance(field, models.CharField | models.TextField)
+        ]
+        lookup = {"pk": form_id} if name == "magnesiumform" else {"form_id": form_id}
+        for values in model.objects.filter(**lookup).values_list(*text_fields):
+            size += sum(len(value or "") for value in values)
+    return size
+
+
+def record_size(revision):
+    revision.size = content_size(revision.form_id)
+    revision.save(update_fields=["size"])
+
+
 def monograph_id_of(instance):
     if instance._meta.model_name == "magnesiumform":
         return instance.pk
@@ -103,6 +138,8 @@ def revision_for(form_id, *, user, reason):
     )
     if context is not None:
         context.revisions[form_id] = revision
+    else:
+        record_size(revision)
     # A published monograph edited again has changes readers don't see yet.
     MagnesiumForm = apps.get_model("monographs", "MagnesiumForm")
     MagnesiumForm.objects.filter(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monographs.views import api, browse, citations, monographs, search
+from monographs.views import api, browse, citations, history, monographs, search
 
 app_name = "monographs"
 
@@ -19,6 +19,17 @@ urlpatterns = [
         monographs.RevisionDetailView.as_view(),
         name="revision-detail",
     ),
+    path(
+        "forms/<slug:slug>/history/", history.HistoryView.as_view(), name="form-history"
+    ),
+    path(
+        "forms/<slug:slug>/history/feed/",
+        history.MonographHistoryFeed(),
+        name="form-history-feed",
+    ),
+    path("forms/<slug:slug>/diff/", history.DiffView.as_view(), name="form-diff"),
+    path("changes/", history.RecentChangesView.as_view(), name="change-list"),
+    path("changes/feed/", history.ChangesFeed(), name="change-feed"),
     path("indications/", browse.IndicationListView.as_view(), name="indication-list"),
     path(
         "indications/<slug:slug>/",

@@ -43,6 +43,11 @@ class Revision(models.Model):
         related_name="+",
     )
     summary = models.TextField(blank=True, help_text="The edit summary.")
+    size = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Characters of text the monograph held after this revision.",
+    )
 
     objects = RevisionQuerySet.as_manager()
 
