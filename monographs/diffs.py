@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 from monographs.models import MagnesiumForm
 from monographs.snapshots import ROW_MODELS
@@ -33,6 +34,7 @@ FORM_FIELDS = [
     "dosage_notes",
     "precaution_notes",
     "disclaimer",
+    "other_sections",
 ]
 
 ROW_FIELDS = {
@@ -71,7 +73,7 @@ ROW_FIELDS = {
 
 
 def _label(model, name):
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+    return capfirst(model._meta.get_field(name).verbose_name)
 
 
 def _display(instance, name):
@@ -184,7 +186,7 @@ def compare(old, new):
             fields.append(FieldChange(_label(MagnesiumForm, name), before, after))
     rows = []
     for name, model in ROW_MODELS.items():
-        section = str(model._meta.verbose_name_plural).capitalize()
+        section = capfirst(model._meta.verbose_name_plural)
         old_rows = {row.pk: row for row in getattr(old, name, [])} if old else {}
         new_rows = {row.pk: row for row in getattr(new, name)}
         for pk, row in new_rows.items():

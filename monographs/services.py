@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from monographs.diffs import compare
 from monographs.history import change_context
+from monographs.importer import ImportProblem, other_sections_markdown
 from monographs.models import (
     FAQ,
     Citation,
@@ -480,3 +482,167 @@ def row_recover(*, model, row_id, user):
     except (IntegrityError, ValidationError) as error:
         raise WorkflowError(f"It clashes with content saved since: {error}") from None
     return model.objects.get(pk=row_id)
+
+
+@dataclass
+class ImportResult:
+    form: object
+    status: str  # "created", "updated" or "unchanged"
+    diff: object = None
+    revision: object = None
+
+
+def _import_form(parsed):
+    names = [parsed.title, *parsed.synonyms]
+    for name in names:
+        form = MagnesiumForm.objects.by_name(name)
+        if form is not None:
+            return form, False
+    missing = [
+        name
+        for name in ("category", "elemental_mg_percent")
+        if name not in parsed.facts
+    ]
+    if missing:
+        raise ImportProblem(
+            parsed.path,
+            None,
+            f"no form is called '{parsed.title}'; to create it, give "
+            f"{' and '.join(missing)} in the front matter",
+        )
+    form = MagnesiumForm(
+        name=parsed.title,
+        slug=slugify(parsed.title),
+        category=str(parsed.facts["category"]),
+        elemental_mg_percent=Decimal(str(parsed.facts["elemental_mg_percent"])),
+        formula_basis=str(parsed.facts.get("formula_basis", "")),
+    )
+    form.full_clean()
+    form.save()
+    return form, True
+
+
+def _replace_rows(model, form, wanted, counts):
+    """Make ``form``'s rows of ``model`` exactly ``wanted`` [(lookup, values)]."""
+    kept = []
+    for position, (lookup, values) in enumerate(wanted):
+        if "position" in {field.name for field in model._meta.fields}:
+            values = {**values, "position": position}
+        kept.append(_upsert(model, {"form": form, **lookup}, values, counts).pk)
+    for row in model.objects.filter(form=form).exclude(pk__in=kept):
+        row.delete()
+
+
+def _apply_import(parsed, counts):
+    form, created = _import_form(parsed)
+    values = dict(parsed.fields)
+    if parsed.other:
+        values["other_sections"] = other_sections_markdown(parsed)
+    _upsert(MagnesiumForm, {"pk": form.pk}, values, counts)
+    for name in parsed.synonyms + [parsed.title]:
+        slug = slugify(name)
+        if name.lower() == form.name.lower() or slug == form.slug:
+            continue
+        owner = Synonym.objects.filter(slug=slug).exclude(form=form).first()
+        if owner is not None:
+            parsed.warnings.append(
+                f"{parsed.path}: '{name}' is already a synonym of {owner.form}; not added"
+            )
+            continue
+        _upsert(Synonym, {"slug": slug}, {"form": form, "name": name}, counts)
+    if parsed.side_effects is not None:
+        wanted = []
+        for effect, note in parsed.side_effects:
+            slug = slugify(effect.name)
+            side_effect = SideEffect.objects.filter(slug=slug).first() or _upsert(
+                SideEffect, {"slug": slug}, {"name": effect.name}, counts
+            )
+            seriousness = (
+                FormSideEffect.Seriousness.SEEK_ATTENTION
+                if effect.serious
+                else FormSideEffect.Seriousness.MILD
+            )
+            existing = FormSideEffect.objects.filter(
+                form=form, side_effect=side_effect, seriousness=seriousness
+            ).first()
+            # The file's two lists say how serious, not how frequent: keep an
+            # editor's frequency, else assume the lists' usual wording.
+            frequency = (
+                existing.frequency
+                if existing
+                else FormSideEffect.Frequency.UNCOMMON
+                if effect.serious
+                else FormSideEffect.Frequency.COMMON
+            )
+            wanted.append(
+                (
+                    {"side_effect": side_effect},
+                    {"frequency": frequency, "seriousness": seriousness, "notes": note},
+                )
+            )
+        _replace_rows(FormSideEffect, form, wanted, counts)
+    if parsed.precautions is not None:
+        _replace_rows(
+            Precaution,
+            form,
+            [({"label": label}, {"text": text}) for label, text in parsed.precautions],
+            counts,
+        )
+    if parsed.faqs is not None:
+        _replace_rows(
+            FAQ,
+            form,
+            [
+                ({"question": question}, {"answer": answer})
+                for question, answer in parsed.faqs
+            ],
+            counts,
+        )
+    return form, created
+
+
+def monograph_import(*, parsed, user=None, publish_as=None, dry_run=False):
+    """Write one parsed file in one transaction, as one revision of its monograph.
+
+    Imported content enters as a draft unless ``publish_as`` (a reviewer)
+    approves it in the same transaction. With ``dry_run`` nothing is kept.
+    """
+    name = parsed.path.name
+    counts = WriteCounts()
+    try:
+        with transaction.atomic():
+            with change_context(
+                reason=f"Imported from {name}", user=publish_as or user
+            ) as context:
+                form, created = _apply_import(parsed, counts)
+            revision = context.revisions.get(form.pk)
+            if revision is None:
+                return ImportResult(form=form, status="unchanged")
+            before = (
+                Revision.objects.for_form(form.pk)
+                .filter(number__lt=revision.number)
+                .order_by("-number")
+                .first()
+            )
+            diff = compare(snapshot(before) if before else None, snapshot(revision))
+            if publish_as is not None and not dry_run:
+                monograph_approve(
+                    form=form,
+                    user=publish_as,
+                    revision_number=revision.number,
+                    comment=f"Imported from {name}",
+                )
+            if dry_run:
+                transaction.set_rollback(True)
+            return ImportResult(
+                form=form,
+                status="created" if created else "updated",
+                diff=diff,
+                revision=revision,
+            )
+    except ValidationError as error:
+        raise ImportProblem(parsed.path, None, "; ".join(error.messages)) from None
+    except IntegrityError as error:
+        raise ImportProblem(
+            parsed.path, None, f"clashes with existing content: {error}"
+        ) from None

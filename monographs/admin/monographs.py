@@ -141,6 +141,10 @@ class MagnesiumFormAdmin(ContentAdmin):
                 ]
             },
         ),
+        (
+            "Imported, not yet placed",
+            {"classes": ["collapse"], "fields": ["other_sections"]},
+        ),
         ("Save", {"fields": ["edit_summary", "base_revision"]}),
     ]
 

@@ -12,9 +12,12 @@ from monographs.history import ContentHistory
 FIRST_PLAUSIBLE_YEAR = 1800
 DOI_PREFIX_RE = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
+# Imports mark sources they could not identify as [@todo-ref-N].
+UNRESOLVED_KEY_PREFIX = "todo-"
 validate_key = RegexValidator(
-    r"^[a-z0-9][a-z0-9_-]*$",
-    "Use lowercase letters, digits, hyphens and underscores, e.g. schuette1994.",
+    rf"^(?!{UNRESOLVED_KEY_PREFIX})[a-z0-9][a-z0-9_-]*$",
+    "Use lowercase letters, digits, hyphens and underscores, e.g. schuette1994. "
+    f"Keys starting with '{UNRESOLVED_KEY_PREFIX}' are kept for unresolved references.",
 )
 validate_pmid = RegexValidator(
     r"^[1-9][0-9]{0,8}$", "A PMID is digits only, for example 7815675."

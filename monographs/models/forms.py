@@ -109,6 +109,13 @@ class MagnesiumForm(models.Model):
         help_text="General advice shown above the list of precautions.",
     )
     disclaimer = MarkdownxField(blank=True)
+    other_sections = MarkdownxField(
+        blank=True,
+        help_text=(
+            "Sections an import could not place, kept here rather than dropped. "
+            "Not shown to readers: move their content to the right field."
+        ),
+    )
 
     # Workflow state, not content: changed only through monographs.services,
     # and recorded there as ReviewEvents rather than as revisions.
