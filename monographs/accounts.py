@@ -4,8 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-EDITORS = "Editors"
-REVIEWERS = "Reviewers"
+from monographs.roles import EDITORS, REVIEWERS, sync_roles
 
 DEMO_ACCOUNTS = [
     ("editor", EDITORS),
@@ -18,6 +17,7 @@ DEMO_ACCOUNTS = [
 def create_demo_accounts():
     """Create the missing demo accounts; return [(username, password)] for new ones."""
     User = get_user_model()
+    sync_roles()
     created = []
     for username, group_name in DEMO_ACCOUNTS:
         if User.objects.filter(username=username).exists():

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from monographs import models
-from monographs.accounts import EDITORS, REVIEWERS
+from monographs.roles import EDITORS, REVIEWERS
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -53,3 +53,26 @@ class RoleTests(TestCase):
         self.assertTrue(editor.has_perm("monographs.delete_dose"))
         self.assertTrue(reviewer.has_perm("monographs.publish_magnesiumform"))
         self.assertTrue(reviewer.has_perm("monographs.delete_magnesiumform"))
+
+
+class RoleDefinitionTests(TestCase):
+    def test_migrated_groups_match_the_role_definitions(self):
+        from django.contrib.auth.models import Group
+
+        from monographs.roles import (
+            EDITOR_PERMISSIONS,
+            EDITORS,
+            REVIEWER_PERMISSIONS,
+            REVIEWERS,
+        )
+
+        for name, expected in [
+            (EDITORS, EDITOR_PERMISSIONS),
+            (REVIEWERS, REVIEWER_PERMISSIONS),
+        ]:
+            with self.subTest(group=name):
+                group = Group.objects.get(name=name)
+                self.assertEqual(
+                    set(group.permissions.values_list("codename", flat=True)),
+                    set(expected),
+                )
