@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev migrate seed run test lint format check clean
+.PHONY: help install install-dev browser-deps migrate seed run test lint format check clean
 
 help:
 	@echo "make run     set up (venv, install, migrate, seed, demo accounts) and serve on http://$(HOST):$(PORT)"
@@ -30,6 +30,27 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# What the browser tests drive and check with: Debian's Chromium (browsers
+# cannot be downloaded here), Java for the Nu HTML Checker, and axe-core and
+# vnu-jar from npm. Without them those tests skip, loudly.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+
+browser-deps: node_modules/.installed
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) $(APT_INSTALL) chromium; \
+	} || echo "!!! Could not install Chromium: the browser tests will be skipped."
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Installing Java for the HTML checker"; \
+		$(SUDO) apt-get update -qq && $(SUDO) $(APT_INSTALL) default-jre-headless; \
+	} || echo "!!! Could not install Java: the HTML validity test will be skipped."
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "!!! npm is missing: the accessibility and HTML checks will be skipped."; fi
+
 migrate: install
 	$(MANAGE) migrate --no-input
 
@@ -40,7 +61,7 @@ run: seed
 	$(MANAGE) create_demo_accounts
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: install-dev
+test: install-dev browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev

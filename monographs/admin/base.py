@@ -50,13 +50,8 @@ class ContentAdmin(SimpleHistoryAdmin):
 
 
 class ContentInline(admin.StackedInline):
-    form = InlineContentForm
-    formfield_overrides = MARKDOWN_WIDGETS
-    extra = 0
-    show_change_link = False
-
-
-class ContentTabularInline(admin.TabularInline):
+    # Stacked, not tabular: every field keeps a visible label (tabular inlines
+    # leave inputs unlabelled for screen readers).
     form = InlineContentForm
     formfield_overrides = MARKDOWN_WIDGETS
     extra = 0

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from monographs import services
-from monographs.admin.base import ContentAdmin, ContentInline, ContentTabularInline
+from monographs.admin.base import ContentAdmin, ContentInline
 from monographs.admin.forms import MonographForm
 from monographs.diffs import compare
 from monographs.markdown import citation_keys
@@ -27,9 +27,10 @@ from monographs.permissions import can_publish
 from monographs.snapshots import ROW_MODELS, snapshot
 
 
-class SynonymInline(ContentTabularInline):
+class SynonymInline(ContentInline):
     model = Synonym
     prepopulated_fields = {"slug": ["name"]}
+    fields = [("name", "slug")]
 
 
 class EvidenceInline(ContentInline):
@@ -43,10 +44,10 @@ class EvidenceInline(ContentInline):
     ]
 
 
-class FormSideEffectInline(ContentTabularInline):
+class FormSideEffectInline(ContentInline):
     model = FormSideEffect
     autocomplete_fields = ["side_effect", "citations"]
-    fields = ["side_effect", "frequency", "seriousness", "notes", "citations"]
+    fields = [("side_effect", "frequency", "seriousness"), "notes", "citations"]
 
 
 class DoseInline(ContentInline):

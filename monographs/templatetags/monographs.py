@@ -21,3 +21,9 @@ def vancouver_filter(citation):
 def elemental_mg(form, salt_mg):
     """Elemental magnesium in ``salt_mg`` mg of the form, rounded to a whole mg."""
     return round(form.elemental_mg_in(salt_mg))
+
+
+@register.filter
+def iso(value):
+    """A datetime as HTML's datetime attribute wants it: to the second."""
+    return value.isoformat(timespec="seconds") if value else ""
