@@ -1,4 +1,10 @@
-"""Monographs written out in the layout the importer reads (front matter + ### sections)."""
+"""
+Monographs written out in the layout the importer reads: front matter for the
+facts, ### sections for the text.
+
+Evidence, doses and interactions, which the page layout has no section for,
+travel as lists in the front matter.
+"""
 
 from pathlib import Path
 
@@ -11,19 +17,70 @@ def _one_line(text):
     return " ".join((text or "").split())
 
 
+def _item(text):
+    """A list item's text; later paragraphs are indented to stay in the item."""
+    paragraphs = [_one_line(paragraph) for paragraph in text.strip().split("\n\n")]
+    return "\n\n  ".join(paragraph for paragraph in paragraphs if paragraph)
+
+
 def monograph_markdown(state):
     """The file for a snapshot (see monographs.snapshots), as text."""
     form = state.form
+    facts = {
+        "layout": "minimal-medicine",
+        "title": form.name,
+        "category": form.category,
+        "elemental_mg_percent": float(form.elemental_mg_percent),
+        "formula_basis": form.formula_basis,
+        "synonyms": [synonym.name for synonym in state.synonyms],
+        "composition_note": form.composition_note,
+        "absorption_notes": form.absorption_notes,
+        "tolerability_notes": form.tolerability_notes,
+        # Kept out of the Precautions section: it may hold its own lists.
+        "precaution_notes": form.precaution_notes,
+        "evidence": [
+            {
+                "indication": row.indication.name,
+                "direction": row.direction,
+                "certainty": row.certainty,
+                "applicability": row.applicability,
+                "studies_improved": row.studies_improved,
+                "studies_total": row.studies_total,
+                "summary": row.summary,
+                "citations": [citation.key for citation in row.cited],
+            }
+            for row in state.evidence
+        ],
+        "doses": [
+            {
+                "population": row.population,
+                "purpose": row.purpose,
+                "minimum_mg": row.minimum_mg,
+                "maximum_mg": row.maximum_mg,
+                "timing": row.timing,
+                "notes": row.notes,
+                "exceeds_ul_acknowledged": row.exceeds_ul_acknowledged,
+                "citations": [citation.key for citation in row.cited],
+            }
+            for row in state.doses
+        ],
+        "interactions": [
+            {
+                "drug_class": row.drug_class,
+                "examples": row.examples,
+                "significance": row.significance,
+                "mechanism": row.mechanism,
+                "management": row.management,
+                "citations": [citation.key for citation in row.cited],
+            }
+            for row in state.interactions
+        ],
+    }
     front = yaml.safe_dump(
-        {
-            "layout": "minimal-medicine",
-            "title": form.name,
-            "category": form.category,
-            "elemental_mg_percent": float(form.elemental_mg_percent),
-            "formula_basis": form.formula_basis,
-        },
+        {name: value for name, value in facts.items() if value not in ("", [])},
         sort_keys=False,
         allow_unicode=True,
+        width=1000,
     )
     parts = [f"---\n{front}---\n", f"# {form.name}"]
     if form.summary:
@@ -56,22 +113,18 @@ def monograph_markdown(state):
         parts.append("\n".join(lines).strip())
     if form.mechanism:
         parts.append(f"### How it Works\n{form.mechanism.strip()}")
-    if state.precautions or form.precaution_notes:
+    if state.precautions:
         lines = ["### Precautions"]
-        if form.precaution_notes:
-            lines += [_one_line(form.precaution_notes), ""]
-        lines += [
-            f"* **{row.label}:** {_one_line(row.text)}" for row in state.precautions
-        ]
+        lines += [f"* **{row.label}:** {_item(row.text)}" for row in state.precautions]
         parts.append("\n".join(lines))
     if state.faqs:
         lines = ["### FAQs", ""]
         lines += [
-            f"* **Q: {row.question}** A: {_one_line(row.answer)}" for row in state.faqs
+            f"* **Q: {row.question}** A: {_item(row.answer)}" for row in state.faqs
         ]
         parts.append("\n".join(lines))
     if form.disclaimer:
-        parts.append(f"**Disclaimer:** {_one_line(form.disclaimer)}")
+        parts.append(f"**Disclaimer:** {form.disclaimer.strip()}")
     return "\n\n".join(parts) + "\n"
 
 

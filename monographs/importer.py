@@ -27,8 +27,20 @@ FRONT_MATTER_SECTIONS = {
     "faqs": "faqs",
 }
 
+# Facts the ### sections have no place for travel in the front matter.
+FRONT_MATTER_FACTS = (
+    "category",
+    "elemental_mg_percent",
+    "formula_basis",
+    "composition_note",
+    "absorption_notes",
+    "tolerability_notes",
+    "precaution_notes",
+)
+
 BULLET_RE = re.compile(r"^\s*[*+-]\s+(.*)$")
 LABELLED_RE = re.compile(r"^\*\*(?P<label>[^*]+?):?\*\*:?\s*(?P<text>.*)$", re.S)
+ROW_LISTS = ("doses", "interactions", "evidence")
 QUESTION_RE = re.compile(
     r"^\*\*Q:\s*(?P<question>.+?)\*\*\s*A:\s*(?P<answer>.+)$", re.S | re.IGNORECASE
 )
@@ -70,6 +82,9 @@ class ParsedMonograph:
     other: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     facts: dict = field(default_factory=dict)
+    doses: list | None = None
+    interactions: list | None = None
+    evidence: list | None = None
 
 
 @dataclass
@@ -144,30 +159,48 @@ def _front_matter(path, lines):
 
 
 def _blocks(lines):
-    """Split lines into paragraphs and bullet items, keeping line numbers."""
+    """Split lines into paragraphs and bullet items, keeping line numbers.
+
+    An indented paragraph after a blank line continues the bullet above it,
+    as in Markdown, so an item may hold several paragraphs.
+    """
     blocks = []
     current = None
+    last_bullet = None
     for line in lines:
         text = line.text.rstrip()
         bullet = BULLET_RE.match(text)
         if not text.strip():
+            if current is not None and current["kind"] == "bullet":
+                last_bullet = current
             current = None
         elif bullet:
-            current = {"kind": "bullet", "line": line.number, "text": bullet.group(1)}
+            current = {
+                "kind": "bullet",
+                "line": line.number,
+                "parts": [bullet.group(1)],
+            }
             blocks.append(current)
-        elif (
-            current is not None
-            and current["kind"] == "bullet"
-            and text.startswith(" ")
-            or current is not None
-            and current["kind"] == "paragraph"
+            last_bullet = None
+        elif current is not None and (
+            current["kind"] == "paragraph" or text.startswith(" ")
         ):
-            current["text"] += " " + text.strip()
+            current["parts"][-1] += " " + text.strip()
+        elif last_bullet is not None and text.startswith("  "):
+            last_bullet["parts"].append(text.strip())
+            current = last_bullet
         else:
-            current = {"kind": "paragraph", "line": line.number, "text": text.strip()}
+            current = {
+                "kind": "paragraph",
+                "line": line.number,
+                "parts": [text.strip()],
+            }
             blocks.append(current)
+            last_bullet = None
     for block in blocks:
-        block["text"] = " ".join(block["text"].split())
+        block["text"] = "\n\n".join(
+            " ".join(part.split()) for part in block.pop("parts")
+        )
     return blocks
 
 
@@ -179,11 +212,18 @@ def _markdown(lines):
 def _parse_front_matter_page(path, lines):
     data, body = _front_matter(path, lines)
     parsed = ParsedMonograph(path=path, title=data["title"].strip())
-    parsed.facts = {
-        name: data[name]
-        for name in ("category", "elemental_mg_percent", "formula_basis")
-        if name in data
-    }
+    parsed.facts = {name: data[name] for name in FRONT_MATTER_FACTS if name in data}
+    if isinstance(data.get("synonyms"), list):
+        parsed.synonyms += [str(name) for name in data["synonyms"]]
+    for name in ROW_LISTS:
+        rows = data.get(name)
+        if rows is None:
+            continue
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise ImportProblem(
+                path, 2, f"front matter '{name}' must be a list of mappings"
+            )
+        setattr(parsed, name, rows)
     sections = {}
     preamble = []
     current = None
@@ -237,15 +277,12 @@ def _parse_front_matter_page(path, lines):
 
 
 def _take_disclaimer(lines):
+    """The **Disclaimer:** paragraph and everything after it, which ends the page."""
     for index, line in enumerate(lines):
         match = DISCLAIMER_RE.match(line.text.strip())
         if match:
-            rest = [match.group("text")]
-            for following in lines[index + 1 :]:
-                if not following.text.strip():
-                    break
-                rest.append(following.text.strip())
-            return lines[:index], " ".join(" ".join(rest).split())
+            rest = [Line(line.number, match.group("text")), *lines[index + 1 :]]
+            return lines[:index], _markdown(rest)
     return lines, ""
 
 
@@ -366,7 +403,8 @@ def _parse_clinical_summary(path, lines):
         following = content[index + 1].text.strip() if index + 1 < len(content) else ""
         if _is_heading(text, following):
             if NUMBERED_HEADING_RE.match(text) and current[1] != "other":
-                current[2].append(f"\n### {text.split('.', 1)[1].strip()}\n")
+                # Level 4: level 3 is what the front-matter layout splits sections on.
+                current[2].append(f"\n#### {text.split('.', 1)[1].strip()}\n")
                 continue
             target = next(
                 (name for pattern, name in SUMMARY_TARGETS if pattern.search(text)),
@@ -415,7 +453,10 @@ def find_files(paths):
             found += sorted(
                 child
                 for child in path.rglob("*")
-                if child.is_file() and not child.name.startswith(".")
+                if child.is_file()
+                and not any(
+                    part.startswith(".") for part in child.relative_to(path).parts
+                )
             )
         else:
             found.append(path)

@@ -72,7 +72,10 @@ def _upsert(model, lookup, values, counts, *, citations=None):
             setattr(instance, name, value)
             changed = True
     if changed:
-        instance.full_clean()
+        try:
+            instance.full_clean()
+        except ValidationError as error:
+            raise ValidationError(_describe_invalid(instance, error)) from None
         instance.save()
     if citations is not None:
         wanted = {citation.pk for citation in citations}
@@ -89,6 +92,17 @@ def _upsert(model, lookup, values, counts, *, citations=None):
     if changed:
         counts.changed_objects.append(instance)
     return instance
+
+
+def _describe_invalid(instance, error):
+    label = f"{instance._meta.verbose_name} “{instance}”"
+    if not hasattr(error, "error_dict"):
+        return [f"{label}: {message}" for message in error.messages]
+    return [
+        f"{label}: {message}" if name == "__all__" else f"{label}, {name}: {message}"
+        for name, errors in error.message_dict.items()
+        for message in errors
+    ]
 
 
 def _read_yaml(path):
@@ -511,31 +525,66 @@ def _import_form(parsed):
             f"{' and '.join(missing)} in the front matter",
         )
     form = MagnesiumForm(
-        name=parsed.title,
-        slug=slugify(parsed.title),
-        category=str(parsed.facts["category"]),
-        elemental_mg_percent=Decimal(str(parsed.facts["elemental_mg_percent"])),
-        formula_basis=str(parsed.facts.get("formula_basis", "")),
+        name=parsed.title, slug=slugify(parsed.title), **_facts(parsed)
     )
-    form.full_clean()
+    try:
+        form.full_clean()
+    except ValidationError as error:
+        raise ValidationError(_describe_invalid(form, error)) from None
     form.save()
     return form, True
 
 
+def _facts(parsed):
+    facts = {name: str(value) for name, value in parsed.facts.items()}
+    if "elemental_mg_percent" in facts:
+        try:
+            facts["elemental_mg_percent"] = Decimal(facts["elemental_mg_percent"])
+        except ArithmeticError:
+            raise ImportProblem(
+                parsed.path,
+                None,
+                "elemental_mg_percent in the front matter must be a number, "
+                f"not '{facts['elemental_mg_percent']}'",
+            ) from None
+    return facts
+
+
 def _replace_rows(model, form, wanted, counts):
-    """Make ``form``'s rows of ``model`` exactly ``wanted`` [(lookup, values)]."""
+    """Make ``form``'s rows of ``model`` exactly ``wanted``, in that order.
+
+    ``wanted`` holds (lookup, values) or (lookup, values, citations).
+    """
+    ordered = hasattr(model, "position")
+    if ordered:
+        existing = [
+            model.objects.filter(form=form, **lookup)
+            .values_list("position", flat=True)
+            .first()
+            for lookup, *_ in wanted
+        ]
+        # Positions already in the file's order are left alone, so that an
+        # unchanged file records no change.
+        renumber = None in existing or existing != sorted(existing)
     kept = []
-    for position, (lookup, values) in enumerate(wanted):
-        if "position" in {field.name for field in model._meta.fields}:
+    for position, (lookup, values, *citations) in enumerate(wanted):
+        if ordered and renumber:
             values = {**values, "position": position}
-        kept.append(_upsert(model, {"form": form, **lookup}, values, counts).pk)
+        row = _upsert(
+            model,
+            {"form": form, **lookup},
+            values,
+            counts,
+            citations=citations[0] if citations else None,
+        )
+        kept.append(row.pk)
     for row in model.objects.filter(form=form).exclude(pk__in=kept):
         row.delete()
 
 
 def _apply_import(parsed, counts):
     form, created = _import_form(parsed)
-    values = dict(parsed.fields)
+    values = {**_facts(parsed), **parsed.fields}
     if parsed.other:
         values["other_sections"] = other_sections_markdown(parsed)
     _upsert(MagnesiumForm, {"pk": form.pk}, values, counts)
@@ -549,7 +598,8 @@ def _apply_import(parsed, counts):
                 f"{parsed.path}: '{name}' is already a synonym of {owner.form}; not added"
             )
             continue
-        _upsert(Synonym, {"slug": slug}, {"form": form, "name": name}, counts)
+        if not Synonym.objects.filter(slug=slug).exists():
+            _upsert(Synonym, {"slug": slug}, {"form": form, "name": name}, counts)
     if parsed.side_effects is not None:
         wanted = []
         for effect, note in parsed.side_effects:
@@ -588,6 +638,20 @@ def _apply_import(parsed, counts):
             [({"label": label}, {"text": text}) for label, text in parsed.precautions],
             counts,
         )
+    for name, model, key, build in [
+        ("doses", Dose, ("population", "purpose"), _dose_values),
+        ("interactions", Interaction, ("drug_class",), _interaction_values),
+        ("evidence", Evidence, ("indication",), _evidence_values),
+    ]:
+        rows = getattr(parsed, name)
+        if rows is None:
+            continue
+        wanted = []
+        for row in rows:
+            values = build(row, counts)
+            lookup = {field: values.pop(field) for field in key}
+            wanted.append((lookup, values, _cited(parsed, row)))
+        _replace_rows(model, form, wanted, counts)
     if parsed.faqs is not None:
         _replace_rows(
             FAQ,
@@ -599,6 +663,55 @@ def _apply_import(parsed, counts):
             counts,
         )
     return form, created
+
+
+def _cited(parsed, row):
+    keys = row.get("citations") or []
+    citations = list(Citation.objects.filter(key__in=keys))
+    unknown = set(keys) - {citation.key for citation in citations}
+    if unknown:
+        raise ImportProblem(
+            parsed.path, None, f"unknown citation key(s): {', '.join(sorted(unknown))}"
+        )
+    return citations
+
+
+def _dose_values(row, counts):
+    return {
+        "population": str(row.get("population", "")),
+        "purpose": str(row.get("purpose", "")),
+        "minimum_mg": row.get("minimum_mg"),
+        "maximum_mg": row.get("maximum_mg"),
+        "timing": str(row.get("timing", "")),
+        "notes": str(row.get("notes", "")),
+        "exceeds_ul_acknowledged": bool(row.get("exceeds_ul_acknowledged", False)),
+    }
+
+
+def _interaction_values(row, counts):
+    return {
+        "drug_class": str(row.get("drug_class", "")),
+        "examples": str(row.get("examples", "")),
+        "significance": str(row.get("significance", "")),
+        "mechanism": str(row.get("mechanism", "")),
+        "management": str(row.get("management", "")),
+    }
+
+
+def _evidence_values(row, counts):
+    name = str(row.get("indication", "")).strip()
+    indication = Indication.objects.filter(slug=slugify(name)).first() or _upsert(
+        Indication, {"slug": slugify(name)}, {"name": name}, counts
+    )
+    return {
+        "indication": indication,
+        "direction": str(row.get("direction", "")),
+        "certainty": str(row.get("certainty", "")),
+        "applicability": str(row.get("applicability", "")),
+        "studies_improved": row.get("studies_improved"),
+        "studies_total": row.get("studies_total"),
+        "summary": str(row.get("summary", "")),
+    }
 
 
 def monograph_import(*, parsed, user=None, publish_as=None, dry_run=False):
@@ -617,6 +730,18 @@ def monograph_import(*, parsed, user=None, publish_as=None, dry_run=False):
                 form, created = _apply_import(parsed, counts)
             revision = context.revisions.get(form.pk)
             if revision is None:
+                latest = _latest_revision(form)
+                form.refresh_from_db()
+                if publish_as is not None and form.published_revision_id != latest.pk:
+                    # Already imported as a draft: publishing was asked for now.
+                    if not dry_run:
+                        monograph_approve(
+                            form=form,
+                            user=publish_as,
+                            revision_number=latest.number,
+                            comment=f"Imported from {name}",
+                        )
+                    return ImportResult(form=form, status="updated", revision=latest)
                 return ImportResult(form=form, status="unchanged")
             before = (
                 Revision.objects.for_form(form.pk)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from monographs.admin.base import ContentAdmin
+from monographs.admin.forms import MonographRowForm
 from monographs.models import (
     FAQ,
     Citation,
@@ -42,6 +43,8 @@ class UsageFilter(admin.SimpleListFilter):
 class CitationAdmin(ContentAdmin):
     list_display = ["key", "short_title", "journal", "year", "pmid", "doi", "rows"]
     list_filter = ["publication_type", UsageFilter, "year"]
+    # The annotations below group the query, which drops Meta.ordering.
+    ordering = ["key"]
     search_fields = [
         "key",
         "title",
@@ -75,9 +78,34 @@ class CitationAdmin(ContentAdmin):
         return sum(getattr(citation, f"n_{relation}") for relation in CITING_ROWS)
 
 
+class TopicUseFilter(admin.SimpleListFilter):
+    title = "use"
+    parameter_name = "used"
+    relation = None
+
+    def lookups(self, request, model_admin):
+        return [("yes", "On a monograph"), ("no", "On no monograph")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(**{f"{self.relation}__isnull": False}).distinct()
+        if self.value() == "no":
+            return queryset.filter(**{f"{self.relation}__isnull": True})
+        return queryset
+
+
+class IndicationUseFilter(TopicUseFilter):
+    relation = "evidence"
+
+
+class SideEffectUseFilter(TopicUseFilter):
+    relation = "reports"
+
+
 @admin.register(Indication)
 class IndicationAdmin(ContentAdmin):
     list_display = ["name", "slug"]
+    list_filter = [IndicationUseFilter]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -85,6 +113,7 @@ class IndicationAdmin(ContentAdmin):
 @admin.register(SideEffect)
 class SideEffectAdmin(ContentAdmin):
     list_display = ["name", "slug"]
+    list_filter = [SideEffectUseFilter]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -92,13 +121,16 @@ class SideEffectAdmin(ContentAdmin):
 class MonographRowAdmin(ContentAdmin):
     """Rows are edited inline on their monograph; these lists are for finding them."""
 
+    form = MonographRowForm
     list_select_related = ["form"]
     autocomplete_fields = ["citations"]
 
 
 @admin.register(Synonym)
 class SynonymAdmin(ContentAdmin):
+    form = MonographRowForm
     list_display = ["name", "slug", "form"]
+    list_filter = ["form"]
     list_select_related = ["form"]
     search_fields = ["name", "form__name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -159,7 +191,9 @@ class PrecautionAdmin(MonographRowAdmin):
 
 @admin.register(FAQ)
 class FAQAdmin(ContentAdmin):
+    form = MonographRowForm
     list_display = ["question", "form", "position"]
+    list_filter = ["form"]
     list_select_related = ["form"]
     search_fields = ["question", "answer", "form__name"]
 
@@ -183,6 +217,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Revision)
 class RevisionAdmin(ReadOnlyAdmin):
     list_display = ["form", "number", "created_at", "user", "summary"]
+    list_filter = ["form"]
     list_select_related = ["form", "user"]
     search_fields = ["summary", "form__name"]
     date_hierarchy = "created_at"

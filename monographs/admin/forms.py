@@ -78,29 +78,47 @@ def describe_conflict(form_id, base_number, latest_number):
     )
 
 
-class MonographForm(EditSummaryForm):
-    """The monograph's admin form, refused when saved from a stale copy."""
+class StaleCopyGuard(forms.Form):
+    """Refuses a save made from a copy older than the monograph's latest revision."""
 
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def monograph_id(self):
+        raise NotImplementedError
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["base_revision"] = Revision.objects.latest_number(
-                self.instance.pk
+                self.monograph_id()
             )
 
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk is None:
             return cleaned_data
+        form_id = self.monograph_id()
         # Locked until the admin's transaction ends, so that a second editor
         # saving at the same moment waits, then sees this save's revision.
-        MagnesiumForm.objects.select_for_update().filter(pk=self.instance.pk).exists()
-        latest = Revision.objects.latest_number(self.instance.pk)
+        MagnesiumForm.objects.select_for_update().filter(pk=form_id).exists()
+        latest = Revision.objects.latest_number(form_id)
         base = cleaned_data.get("base_revision")
         if base != latest:
             raise ValidationError(
-                describe_conflict(self.instance.pk, base, latest), code="conflict"
+                describe_conflict(form_id, base, latest), code="conflict"
             )
         return cleaned_data
+
+
+class MonographForm(StaleCopyGuard, EditSummaryForm):
+    """The monograph's admin form."""
+
+    def monograph_id(self):
+        return self.instance.pk
+
+
+class MonographRowForm(StaleCopyGuard, EditSummaryForm):
+    """A row edited on its own admin page rather than inline."""
+
+    def monograph_id(self):
+        return self.instance.form_id

@@ -46,6 +46,8 @@ class EvidenceInline(ContentInline):
 
 class FormSideEffectInline(ContentInline):
     model = FormSideEffect
+    verbose_name = "side effect"
+    verbose_name_plural = "side effects"
     autocomplete_fields = ["side_effect", "citations"]
     fields = [("side_effect", "frequency", "seriousness"), "notes", "citations"]
 

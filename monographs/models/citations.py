@@ -112,9 +112,13 @@ class Citation(models.Model):
                 fields=["pmid"],
                 condition=~models.Q(pmid=""),
                 name="citation_pmid_unique",
+                violation_error_message="Another citation already has this PMID.",
             ),
             models.UniqueConstraint(
-                Lower("doi"), condition=~models.Q(doi=""), name="citation_doi_unique"
+                Lower("doi"),
+                condition=~models.Q(doi=""),
+                name="citation_doi_unique",
+                violation_error_message="Another citation already has this DOI.",
             ),
             models.CheckConstraint(
                 condition=models.Q(year__isnull=True)

@@ -140,6 +140,7 @@ class FormSideEffect(models.Model):
     class Meta:
         ordering = ["side_effect__name"]
         verbose_name = "side effect of a form"
+        verbose_name_plural = "side effects of forms"
         constraints = [
             models.UniqueConstraint(
                 fields=["form", "side_effect"], name="form_side_effect_unique"

@@ -48,7 +48,10 @@ class MagnesiumFormQuerySet(models.QuerySet):
         candidates = {slug, slug.removeprefix("magnesium-"), f"magnesium-{slug}"}
         return (
             self.filter(
-                models.Q(slug__in=candidates) | models.Q(synonyms__slug__in=candidates)
+                models.Q(name__iexact=name.strip())
+                | models.Q(slug__in=candidates)
+                | models.Q(synonyms__slug__in=candidates)
+                | models.Q(synonyms__name__iexact=name.strip())
             )
             .distinct()
             .first()

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from monographs.importer import MAX_FILE_BYTES, ImportProblem, find_files, parse_file
+from monographs.models import MagnesiumForm
 from monographs.permissions import can_publish
 from monographs.services import monograph_import
 
@@ -54,11 +55,20 @@ class Command(BaseCommand):
             raise CommandError("No files found at the paths given.")
         totals = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         show_progress = len(files) >= PROGRESS_FROM and options["verbosity"] > 0
+        imported_from = {}
         for index, path in enumerate(files, start=1):
             try:
                 if not path.exists():
                     raise ImportProblem(path, None, "no such file")
                 parsed = parse_file(path, max_bytes=options["max_size"])
+                form = MagnesiumForm.objects.by_name(parsed.title)
+                if form is not None and form.pk in imported_from:
+                    raise ImportProblem(
+                        path,
+                        None,
+                        f"describes {form} like {imported_from[form.pk].name} does; "
+                        "import one file per monograph (merge them first)",
+                    )
                 result = monograph_import(
                     parsed=parsed,
                     user=user,
@@ -76,6 +86,7 @@ class Command(BaseCommand):
                         "Stopped at the first failure (--strict)."
                     ) from None
                 continue
+            imported_from[result.form.pk] = path
             totals[result.status] += 1
             for warning in parsed.warnings:
                 self.stderr.write(f"warning: {warning}")

@@ -1,0 +1,559 @@
+"""
+Edit summaries, history, revert and recovery of monographs, through the admin.
+"""
+
+from django.test import Client, TestCase
+
+from monographs.history import change_context
+from monographs.models import (
+    FAQ,
+    Dose,
+    Evidence,
+    MagnesiumForm,
+    Precaution,
+    Revision,
+    Synonym,
+)
+from tests import factories
+from tests.admin.test_monograph_admin import (
+    FORM_ID,
+    HISTORY_MODELS,
+    MONOGRAPH_ADMIN,
+    add_inline_row,
+    change_url,
+    find_form,
+    open_change_form,
+    recorded_counts,
+)
+from tests.admin.test_workflow import decide, submit
+from tests.browser_forms import form_data
+
+
+def revisions_url(form_id):
+    return f"{MONOGRAPH_ADMIN}{form_id}/revisions/"
+
+
+def newest_history_ids():
+    return {
+        model: model.history.order_by("-history_id")
+        .values_list("history_id", flat=True)
+        .first()
+        or 0
+        for model in HISTORY_MODELS
+    }
+
+
+def records_since(ids):
+    """Historical records of every model written after ``ids`` (newest_history_ids)."""
+    return [
+        record
+        for model, newest in ids.items()
+        for record in model.history.filter(history_id__gt=newest)
+    ]
+
+
+def history_table(response):
+    """The change-history table of simple-history's history page."""
+    html = response.content.decode()
+    start = html.index('<table id="change-history"')
+    return html[start : html.index("</table>", start)]
+
+
+def cited_keys(row):
+    return sorted(row.citations.values_list("key", flat=True))
+
+
+class MonographSetup:
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = factories.EditorFactory(first_name="Erin", last_name="Editor")
+        cls.reviewer = factories.ReviewerFactory()
+        cls.superuser = factories.SuperuserFactory()
+        cls.schuette = factories.CitationFactory(key="schuette1994")
+        cls.rawji = factories.CitationFactory(key="rawji2024")
+        with change_context(reason="First version", user=cls.editor):
+            cls.form = factories.MagnesiumFormFactory(
+                name="Magnesium glycinate",
+                slug="magnesium-glycinate",
+                summary="Gentle on the gut.",
+            )
+            factories.SynonymFactory(
+                form=cls.form,
+                name="Magnesium bisglycinate",
+                slug="magnesium-bisglycinate",
+            )
+            cls.dose = factories.DoseFactory(
+                form=cls.form, notes="Split the dose [@schuette1994]."
+            )
+            cls.dose.citations.add(cls.schuette)
+            cls.evidence = factories.EvidenceFactory(
+                form=cls.form, summary="Sleep trials [@schuette1994]."
+            )
+            cls.evidence.citations.add(cls.schuette)
+            cls.faq = factories.FAQFactory(
+                form=cls.form, question="Can I take it with food?"
+            )
+            cls.precaution = factories.PrecautionFactory(form=cls.form)
+        cls.first_revision = Revision.objects.get(form=cls.form)
+        factories.publish(cls.form, user=cls.reviewer)
+
+    def setUp(self):
+        self.client.force_login(self.editor)
+
+
+class EditSummaryTests(MonographSetup, TestCase):
+    def assertRefusedWithNothingWritten(self, response, before):
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Give an edit summary")
+        self.assertEqual(recorded_counts(), before)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Gentle on the gut.")
+
+    def test_a_save_without_a_summary_is_refused_and_nothing_is_written(self):
+        data = open_change_form(self.client, self.form)
+        data["summary"] = "Gentle on the stomach."
+        before = recorded_counts()
+        response = self.client.post(change_url(self.form), data)
+        self.assertRefusedWithNothingWritten(response, before)
+        self.assertContains(response, "every change needs a reason. Nothing was saved.")
+        # The editor's text is still in the form to save again.
+        self.assertContains(response, "Gentle on the stomach.")
+
+    def test_a_blank_summary_is_refused(self):
+        data = open_change_form(self.client, self.form)
+        data.update(summary="Gentle on the stomach.", edit_summary="   ")
+        before = recorded_counts()
+        response = self.client.post(change_url(self.form), data)
+        self.assertRefusedWithNothingWritten(response, before)
+
+    def test_changing_only_an_inline_row_needs_a_summary(self):
+        data = open_change_form(self.client, self.form)
+        data["doses-0-maximum_mg"] = "250"
+        before = recorded_counts()
+        response = self.client.post(change_url(self.form), data)
+        self.assertRefusedWithNothingWritten(response, before)
+        self.dose.refresh_from_db()
+        self.assertEqual(self.dose.maximum_mg, 300)
+
+    def test_adding_or_removing_inline_rows_needs_a_summary(self):
+        data = open_change_form(self.client, self.form)
+        add_inline_row(data, "faqs", question="Is it vegan?", answer="Usually.")
+        data["precautions-0-DELETE"] = "on"
+        before = recorded_counts()
+        response = self.client.post(change_url(self.form), data)
+        self.assertRefusedWithNothingWritten(response, before)
+        self.assertFalse(FAQ.objects.filter(question="Is it vegan?").exists())
+        self.assertTrue(Precaution.objects.filter(pk=self.precaution.pk).exists())
+
+    def test_changing_only_citations_needs_a_summary(self):
+        data = open_change_form(self.client, self.form)
+        data["evidence-0-citations"] = [str(self.schuette.pk), str(self.rawji.pk)]
+        before = recorded_counts()
+        response = self.client.post(change_url(self.form), data)
+        self.assertRefusedWithNothingWritten(response, before)
+        self.assertEqual(cited_keys(self.evidence), ["schuette1994"])
+
+    def test_adding_a_monograph_needs_a_summary(self):
+        page = self.client.get(f"{MONOGRAPH_ADMIN}add/")
+        data = form_data(page, FORM_ID)
+        data.update(
+            name="Magnesium malate",
+            slug="magnesium-malate",
+            category="organic-salt",
+            elemental_mg_percent="15.5",
+        )
+        before = recorded_counts()
+        response = self.client.post(f"{MONOGRAPH_ADMIN}add/", data)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Give an edit summary")
+        self.assertFalse(MagnesiumForm.objects.filter(slug="magnesium-malate").exists())
+        self.assertEqual(recorded_counts(), before)
+
+    def test_the_summary_is_the_reason_of_every_row_the_save_wrote(self):
+        data = open_change_form(self.client, self.form)
+        data["summary"] = "Gentle on the stomach."
+        data["doses-0-maximum_mg"] = "250"
+        data["evidence-0-summary"] = "Sleep trials [@schuette1994; @rawji2024]."
+        data["evidence-0-citations"] = [str(self.schuette.pk), str(self.rawji.pk)]
+        data["precautions-0-DELETE"] = "on"
+        add_inline_row(data, "faqs", question="Is it vegan?", answer="Usually.")
+        data["edit_summary"] = "Update dose, sources and FAQs"
+        ids = newest_history_ids()
+        revisions = Revision.objects.count()
+
+        response = self.client.post(change_url(self.form), data)
+
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(Revision.objects.count(), revisions + 1)
+        revision = Revision.objects.for_form(self.form.pk).order_by("-number").first()
+        self.assertEqual(revision.summary, "Update dose, sources and FAQs")
+        self.assertEqual(revision.user, self.editor)
+
+        records = records_since(ids)
+        # The rows the save touched, and no others (the synonym was untouched).
+        self.assertEqual(
+            {(type(record).__name__, record.history_type) for record in records},
+            {
+                ("HistoricalMagnesiumForm", "~"),
+                ("HistoricalDose", "~"),
+                ("HistoricalEvidence", "~"),
+                ("HistoricalPrecaution", "-"),
+                ("HistoricalFAQ", "+"),
+            },
+        )
+        for record in records:
+            with self.subTest(record=f"{type(record).__name__} {record.history_type}"):
+                self.assertEqual(
+                    record.history_change_reason, "Update dose, sources and FAQs"
+                )
+                self.assertEqual(record.history_user, self.editor)
+                self.assertEqual(record.revision, revision)
+        # The citation change is in the evidence row's history too.
+        evidence_record = Evidence.history.filter(id=self.evidence.pk).first()
+        self.assertEqual(
+            evidence_record.history_change_reason, "Update dose, sources and FAQs"
+        )
+        self.assertEqual(
+            sorted(link.citation.key for link in evidence_record.citations.all()),
+            ["rawji2024", "schuette1994"],
+        )
+
+    def test_a_citation_only_change_is_recorded_with_the_summary(self):
+        data = open_change_form(self.client, self.form)
+        data["doses-0-citations"] = [str(self.rawji.pk)]
+        data["doses-0-notes"] = "Split the dose [@rawji2024]."
+        data["edit_summary"] = "Better source for the dose"
+        self.assertEqual(self.client.post(change_url(self.form), data).status_code, 302)
+        record = Dose.history.filter(id=self.dose.pk).first()
+        self.assertEqual(record.history_change_reason, "Better source for the dose")
+        self.assertEqual(
+            [link.citation.key for link in record.citations.all()], ["rawji2024"]
+        )
+        self.assertEqual(cited_keys(self.dose), ["rawji2024"])
+
+    def test_a_save_that_changes_nothing_records_no_revision(self):
+        data = open_change_form(self.client, self.form)
+        data["edit_summary"] = "Just looking"
+        before = recorded_counts()
+        response = self.client.post(change_url(self.form), data)
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(recorded_counts(), before)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.status, MagnesiumForm.Status.PUBLISHED)
+
+    def test_the_revision_list_shows_who_saved_and_why(self):
+        data = open_change_form(self.client, self.form)
+        data.update(summary="Gentle on the stomach.", edit_summary="Plainer words")
+        self.client.post(change_url(self.form), data)
+        page = self.client.get(revisions_url(self.form.pk))
+        self.assertContains(page, "Plainer words")
+        self.assertContains(page, "Erin Editor")
+        self.assertContains(page, "First version")
+
+
+class HistoryPageTests(MonographSetup, TestCase):
+    def test_monograph_history_shows_reason_and_changed_fields(self):
+        data = open_change_form(self.client, self.form)
+        data.update(summary="Gentle on the stomach.", edit_summary="Plainer words")
+        self.client.post(change_url(self.form), data)
+
+        page = self.client.get(f"{MONOGRAPH_ADMIN}{self.form.pk}/history/")
+        self.assertEqual(page.status_code, 200)
+        table = history_table(page)
+        self.assertIn("Plainer words", table)
+        self.assertIn("First version", table)
+        self.assertRegex(
+            table,
+            r"<strong>Summary:</strong>\s*Gentle on the gut\.\s*"
+            r"&nbsp;&rarr;&nbsp;&nbsp;Gentle on the stomach\.",
+        )
+
+    def test_an_inline_rows_history_shows_its_changes(self):
+        data = open_change_form(self.client, self.form)
+        data.update({"doses-0-maximum_mg": "250", "edit_summary": "Lower dose"})
+        self.client.post(change_url(self.form), data)
+
+        page = self.client.get(f"/admin/monographs/dose/{self.dose.pk}/history/")
+        self.assertEqual(page.status_code, 200)
+        table = history_table(page)
+        self.assertIn("Lower dose", table)
+        self.assertRegex(
+            table,
+            r"<strong>Maximum \(mg elemental Mg/day\):</strong>\s*300\s*"
+            r"&nbsp;&rarr;&nbsp;&nbsp;250",
+        )
+        self.assertRegex(
+            table,
+            r"<strong>Citations:</strong>\s*\[\]\s*&nbsp;&rarr;&nbsp;&nbsp;\[schuette1994\]",
+        )
+
+    def test_every_content_model_has_a_history_page(self):
+        objects = {
+            "magnesiumform": self.form,
+            "synonym": Synonym.objects.get(form=self.form),
+            "evidence": self.evidence,
+            "formsideeffect": factories.FormSideEffectFactory(form=self.form),
+            "dose": self.dose,
+            "interaction": factories.InteractionFactory(form=self.form),
+            "precaution": self.precaution,
+            "faq": self.faq,
+            "citation": self.schuette,
+            "indication": self.evidence.indication,
+            "sideeffect": factories.SideEffectFactory(),
+        }
+        for model_name, instance in objects.items():
+            with self.subTest(model=model_name):
+                page = self.client.get(
+                    f"/admin/monographs/{model_name}/{instance.pk}/history/"
+                )
+                self.assertEqual(page.status_code, 200)
+                self.assertContains(page, 'id="change-history"')
+
+
+class DeletionTests(MonographSetup, TestCase):
+    def setUp(self):
+        self.client.force_login(self.superuser)
+        self.delete_url = f"{MONOGRAPH_ADMIN}{self.form.pk}/delete/"
+
+    def test_the_delete_page_asks_for_a_reason(self):
+        page = self.client.get(self.delete_url)
+        self.assertContains(page, "Reason for deleting")
+        action, data = find_form(page, 'name="edit_summary"')
+        self.assertIn("edit_summary", data)
+        self.assertEqual(data["post"], "yes")
+
+    def test_deleting_without_a_reason_is_refused(self):
+        page = self.client.get(self.delete_url)
+        action, data = find_form(page, 'name="edit_summary"')
+        before = recorded_counts()
+        response = self.client.post(action, data, follow=True)
+        self.assertContains(response, "Give a reason for the deletion")
+        self.assertTrue(MagnesiumForm.objects.filter(pk=self.form.pk).exists())
+        self.assertEqual(Dose.objects.filter(form=self.form).count(), 1)
+        self.assertEqual(recorded_counts(), before)
+
+    def test_the_reason_is_recorded_on_every_deleted_row(self):
+        page = self.client.get(self.delete_url)
+        action, data = find_form(page, 'name="edit_summary"')
+        data["edit_summary"] = "Duplicate of another monograph"
+        ids = newest_history_ids()
+
+        response = self.client.post(action, data)
+
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(MagnesiumForm.objects.filter(pk=self.form.pk).exists())
+        records = records_since(ids)
+        deleted = {type(record).__name__ for record in records}
+        self.assertEqual(
+            deleted,
+            {
+                "HistoricalMagnesiumForm",
+                "HistoricalSynonym",
+                "HistoricalDose",
+                "HistoricalEvidence",
+                "HistoricalFAQ",
+                "HistoricalPrecaution",
+            },
+        )
+        for record in records:
+            with self.subTest(record=type(record).__name__):
+                self.assertEqual(record.history_type, "-")
+                self.assertEqual(
+                    record.history_change_reason, "Duplicate of another monograph"
+                )
+                self.assertEqual(record.history_user, self.superuser)
+        revision = Revision.objects.for_form(self.form.pk).order_by("-number").first()
+        self.assertEqual(revision.summary, "Duplicate of another monograph")
+        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 404)
+
+
+class RevertTests(MonographSetup, TestCase):
+    def change_everything(self):
+        data = open_change_form(self.client, self.form)
+        data["summary"] = "Rewritten summary."
+        data["doses-0-maximum_mg"] = "250"
+        data["doses-0-notes"] = "Once a day [@rawji2024]."
+        data["doses-0-citations"] = [str(self.rawji.pk)]
+        data["faqs-0-DELETE"] = "on"
+        add_inline_row(
+            data,
+            "interactions",
+            drug_class="Bisphosphonates",
+            significance="moderate",
+            mechanism="Less absorbed.",
+            management="Separate by 2 h.",
+        )
+        data["edit_summary"] = "Big rewrite"
+        self.assertEqual(self.client.post(change_url(self.form), data).status_code, 302)
+
+    def test_revert_to_an_earlier_revision_restores_rows_and_citations(self):
+        self.change_everything()
+        target = self.first_revision.number
+        page = self.client.get(revisions_url(self.form.pk))
+        self.assertContains(page, f"Revert to revision {target}")
+        action, data = find_form(page, f"/revisions/{target}/revert/")
+        ids = newest_history_ids()
+
+        response = self.client.post(action, data, follow=True)
+
+        latest = Revision.objects.for_form(self.form.pk).order_by("-number").first()
+        self.assertContains(
+            response,
+            f"Magnesium glycinate is back to revision {target}, saved as revision "
+            f"{latest.number}.",
+        )
+        self.assertEqual(latest.summary, f"Reverted to revision {target}")
+        self.assertEqual(latest.user, self.editor)
+        self.assertContains(response, f"Reverted to revision {target}")
+
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Gentle on the gut.")
+        dose = Dose.objects.get(form=self.form)
+        self.assertEqual(dose.maximum_mg, 300)
+        self.assertEqual(dose.notes, "Split the dose [@schuette1994].")
+        self.assertEqual(cited_keys(dose), ["schuette1994"])
+        self.assertEqual(
+            cited_keys(Evidence.objects.get(form=self.form)), ["schuette1994"]
+        )
+        self.assertTrue(FAQ.objects.filter(pk=self.faq.pk).exists())
+        self.assertFalse(self.form.interactions.exists())
+
+        for record in records_since(ids):
+            with self.subTest(record=type(record).__name__):
+                self.assertEqual(
+                    record.history_change_reason, f"Reverted to revision {target}"
+                )
+                self.assertEqual(record.revision, latest)
+
+    def test_a_revert_needs_review_before_readers_see_it(self):
+        self.change_everything()
+        self.client.force_login(self.reviewer)
+        submit(self.client, self.form)
+        decide(self.client, self.form, "approve")
+        self.assertContains(
+            Client().get("/forms/magnesium-glycinate/"), "Rewritten summary."
+        )
+
+        page = self.client.get(revisions_url(self.form.pk))
+        action, data = find_form(
+            page, f"/revisions/{self.first_revision.number}/revert/"
+        )
+        self.client.post(action, data)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.status, MagnesiumForm.Status.DRAFT)
+        public = Client().get("/forms/magnesium-glycinate/")
+        self.assertContains(public, "Rewritten summary.")
+        self.assertContains(
+            self.client.get("/forms/magnesium-glycinate/draft/"), "Gentle on the gut."
+        )
+
+    def test_the_current_revision_has_no_revert_button(self):
+        self.change_everything()
+        latest = Revision.objects.latest_number(self.form.pk)
+        page = self.client.get(revisions_url(self.form.pk))
+        self.assertNotContains(page, f"Revert to revision {latest}<")
+        self.assertContains(page, f"Revert to revision {latest - 1}<")
+
+
+class RecoveryTests(MonographSetup, TestCase):
+    def delete_monograph(self, reason="Duplicate"):
+        self.client.force_login(self.superuser)
+        page = self.client.get(f"{MONOGRAPH_ADMIN}{self.form.pk}/delete/")
+        action, data = find_form(page, 'name="edit_summary"')
+        data["edit_summary"] = reason
+        self.assertEqual(self.client.post(action, data).status_code, 302)
+
+    def test_a_deleted_monograph_is_listed_with_its_reason(self):
+        self.delete_monograph("Merged into magnesium bisglycinate")
+        page = self.client.get(f"{MONOGRAPH_ADMIN}deleted/")
+        self.assertContains(page, "Magnesium glycinate")
+        self.assertContains(page, "Merged into magnesium bisglycinate")
+        self.assertContains(
+            page, f'action="{MONOGRAPH_ADMIN}deleted/{self.form.pk}/recover/"'
+        )
+        # Linked from the monograph list.
+        self.assertContains(
+            self.client.get(MONOGRAPH_ADMIN), f'href="{MONOGRAPH_ADMIN}deleted/"'
+        )
+
+    def test_recovering_a_deleted_monograph_brings_back_its_rows(self):
+        self.delete_monograph()
+        self.client.force_login(self.editor)
+        page = self.client.get(f"{MONOGRAPH_ADMIN}deleted/")
+        action, data = find_form(page, f"deleted/{self.form.pk}/recover/")
+        ids = newest_history_ids()
+
+        response = self.client.post(action, data, follow=True)
+
+        self.assertContains(
+            response,
+            "Recovered Magnesium glycinate. It needs review before readers see it again.",
+        )
+        self.assertEqual(response.request["PATH_INFO"], change_url(self.form))
+        form = MagnesiumForm.objects.get(pk=self.form.pk)
+        self.assertEqual(form.summary, "Gentle on the gut.")
+        self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+        self.assertEqual(
+            list(form.synonyms.values_list("name", flat=True)),
+            ["Magnesium bisglycinate"],
+        )
+        self.assertEqual(cited_keys(form.doses.get()), ["schuette1994"])
+        self.assertEqual(cited_keys(form.evidence.get()), ["schuette1994"])
+        self.assertEqual(form.faqs.get().question, "Can I take it with food?")
+        self.assertEqual(form.precautions.count(), 1)
+
+        revision = Revision.objects.for_form(form.pk).order_by("-number").first()
+        self.assertRegex(
+            revision.summary, r"^Recovered after deletion, as of revision \d+$"
+        )
+        self.assertEqual(revision.user, self.editor)
+        records = records_since(ids)
+        self.assertTrue(records)
+        for record in records:
+            with self.subTest(record=type(record).__name__):
+                self.assertEqual(record.history_change_reason, revision.summary)
+                self.assertEqual(record.history_user, self.editor)
+
+        self.assertNotContains(
+            self.client.get(f"{MONOGRAPH_ADMIN}deleted/"), "Magnesium glycinate"
+        )
+        # Readers wait for a reviewer.
+        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 404)
+
+    def test_a_deleted_row_can_be_recovered_from_the_revisions_page(self):
+        data = open_change_form(self.client, self.form)
+        data["doses-0-DELETE"] = "on"
+        data["edit_summary"] = "The dose was for another form"
+        self.assertEqual(self.client.post(change_url(self.form), data).status_code, 302)
+        self.assertFalse(Dose.objects.filter(pk=self.dose.pk).exists())
+
+        page = self.client.get(revisions_url(self.form.pk))
+        self.assertContains(page, "The dose was for another form")
+        html = page.content.decode()
+        self.assertRegex(html, r"Dose “[^”]*Adults, 125–300 mg/day”, deleted")
+        action, post = find_form(page, f"/rows/doses/{self.dose.pk}/recover/")
+        ids = newest_history_ids()
+
+        response = self.client.post(action, post, follow=True)
+
+        self.assertContains(response, "Recovered dose")
+        dose = Dose.objects.get(pk=self.dose.pk)
+        self.assertEqual((dose.minimum_mg, dose.maximum_mg), (125, 300))
+        self.assertEqual(cited_keys(dose), ["schuette1994"])
+        records = records_since(ids)
+        self.assertTrue(records)
+        for record in records:
+            with self.subTest(record=type(record).__name__):
+                self.assertTrue(
+                    record.history_change_reason.startswith("Recovered deleted dose")
+                )
+                self.assertEqual(record.history_user, self.editor)
+        revision = Revision.objects.for_form(self.form.pk).order_by("-number").first()
+        self.assertTrue(revision.summary.startswith("Recovered deleted dose"))
+        self.assertContains(response, "No rows of this monograph have been deleted.")
+
+        # The stale Recover button, pressed again, recovers nothing twice.
+        again = self.client.post(action, post, follow=True)
+        self.assertContains(again, "There is no deleted dose to recover.")
+        self.assertEqual(Dose.objects.filter(form=self.form).count(), 1)
+        self.assertNotContains(again, "Recovered dose")
