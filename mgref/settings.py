@@ -179,8 +179,6 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Django 6's default for URL fields typed without a scheme; opting in now.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # Edit summaries are free text: a 100-character column would cut them short.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -34,8 +34,9 @@ FORM_FIELDS = [
     "dosage_notes",
     "precaution_notes",
     "disclaimer",
-    "other_sections",
 ]
+# Imported text not yet placed: reviewers see it change, readers never do.
+STAFF_FORM_FIELDS = ["other_sections"]
 
 ROW_FIELDS = {
     "synonyms": ["name", "slug"],
@@ -176,10 +177,10 @@ def _row_changes(model, name, old_row, new_row):
     return changes
 
 
-def compare(old, new):
+def compare(old, new, *, staff_fields=True):
     """The changes from snapshot ``old`` (None for an empty monograph) to ``new``."""
     fields = []
-    for name in FORM_FIELDS:
+    for name in FORM_FIELDS + (STAFF_FORM_FIELDS if staff_fields else []):
         before = _display(old.form, name) if old is not None else ""
         after = _display(new.form, name)
         if before != after:

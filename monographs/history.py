@@ -102,10 +102,12 @@ def content_size(form_id):
     size = 0
     for name in MONOGRAPH_MODELS:
         model = apps.get_model("monographs", name)
+        workflow = set(getattr(model.history.model, "_history_excluded_fields", ()))
         text_fields = [
             field.attname
             for field in model._meta.concrete_fields
             if isinstance(field, models.CharField | models.TextField)
+            and field.name not in workflow
         ]
         lookup = {"pk": form_id} if name == "magnesiumform" else {"form_id": form_id}
         for values in model.objects.filter(**lookup).values_list(*text_fields):

@@ -78,6 +78,7 @@ def document_fields(state):
     topics += [row.side_effect.name for row in state.side_effects]
     return {
         "title": form.name,
+        "slug": form.slug,
         "synonyms": ", ".join(row.name for row in state.synonyms),
         "topics": ", ".join(topics),
         "body": "\n".join(plain_text(part) for part in parts if part),

@@ -126,6 +126,11 @@ def snapshot(revision):
     side_effects = _as_of(
         SideEffect, {row.side_effect_id for row in rows["side_effects"]}, when
     )
+    # Like topics below, a citation created in the same save as the row
+    # citing it postdates the revision's timestamp.
+    missing = citation_ids - citations.keys()
+    if missing:
+        citations.update(Citation.objects.in_bulk(missing))
     for kind in rows.values():
         for row in kind:
             row.cited = sorted(
@@ -133,7 +138,7 @@ def snapshot(revision):
                 key=lambda citation: citation.key,
             )
     # A topic created in the same save as the row postdates the revision's
-    # timestamp; the current one is then the right one.
+    # timestamp: the current one is then the right one.
     for row in rows["evidence"]:
         row.indication = indications.get(row.indication_id) or Indication.objects.get(
             pk=row.indication_id

@@ -77,7 +77,7 @@ class FormDetailViewTests(TestCase):
         )
 
     def test_query_count_does_not_grow_with_rows(self):
-        with self.assertNumQueries(21) as first:
+        with self.assertNumQueries(22) as first:
             self.client.get("/forms/magnesium-glycinate/")
         for _ in range(5):
             evidence = factories.EvidenceFactory(form=self.form)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Q
 
 from monographs.admin.base import ContentAdmin
@@ -43,6 +44,11 @@ class UsageFilter(admin.SimpleListFilter):
 class CitationAdmin(ContentAdmin):
     list_display = ["key", "short_title", "journal", "year", "pmid", "doi", "rows"]
     list_filter = ["publication_type", UsageFilter, "year"]
+    # Django 6's default for an address typed without a scheme, chosen now.
+    formfield_overrides = {
+        **ContentAdmin.formfield_overrides,
+        models.URLField: {"assume_scheme": "https"},
+    }
     # The annotations below group the query, which drops Meta.ordering.
     ordering = ["key"]
     search_fields = [

@@ -1,4 +1,5 @@
 from django.db import models
+from django.urls import reverse
 
 
 class SearchDocument(models.Model):
@@ -13,6 +14,7 @@ class SearchDocument(models.Model):
     )
     revision = models.ForeignKey("Revision", on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, help_text="The published address.")
     synonyms = models.TextField(blank=True)
     topics = models.TextField(
         blank=True, help_text="Names of the indications and side effects on the page."
@@ -26,4 +28,4 @@ class SearchDocument(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return self.form.get_absolute_url()
+        return reverse("monographs:form-detail", args=[self.slug])

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
 from monographs.pages import MonographPage
 from monographs.snapshots import published_forms, published_records, snapshot
+from monographs.views.params import whole_number
 
 PAGE_SIZE = 20
 
@@ -42,14 +43,14 @@ def _summary(request, form, revision, approval, synonyms):
 
 @require_GET
 def form_list(request):
-    number = request.GET.get("page", "1")
-    if not number.isdigit():
+    number = whole_number(request.GET.get("page", "1"))
+    if number is None:
         return api_error("page must be a whole number.", 400)
     revisions = dict(
         MagnesiumForm.objects.published().values_list("pk", "published_revision")
     )
     paginator = Paginator(published_forms(), PAGE_SIZE)
-    if not 1 <= int(number) <= paginator.num_pages:
+    if not 1 <= number <= paginator.num_pages:
         return api_error(f"There are {paginator.num_pages} pages.", 404)
     page = paginator.page(number)
     ids = [form.pk for form in page.object_list]
@@ -88,10 +89,14 @@ def form_list(request):
 
 @require_GET
 def form_detail(request, slug):
-    form = MagnesiumForm.objects.published().filter(slug=slug).first()
-    if form is None:
+    record = published_records(MagnesiumForm, slug=slug).first()
+    if record is None:
         return api_error("No published form has this slug.", 404)
-    revision = form.published_revision
+    revision = (
+        MagnesiumForm.objects.select_related("published_revision")
+        .get(pk=record.id)
+        .published_revision
+    )
     page = MonographPage(snapshot(revision))
     approval = _approvals([revision.pk]).get(revision.pk)
     data = _summary(

@@ -1,12 +1,11 @@
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, TemplateView
 
 from monographs.exports import to_bibtex, to_csl, to_ris
 from monographs.models import Citation, MagnesiumForm
 from monographs.pages import MonographPage
-from monographs.snapshots import published_citation_usage, snapshot
+from monographs.snapshots import published_citation_usage, published_records, snapshot
 
 
 class CitationListView(TemplateView):
@@ -35,9 +34,12 @@ def exported_citations(request):
     slug = request.GET.get("form")
     if slug is None:
         return list(Citation.objects.all()), "mgref-citations"
-    form = get_object_or_404(MagnesiumForm.objects.published(), slug=slug)
+    record = published_records(MagnesiumForm, slug=slug).first()
+    if record is None:
+        raise Http404("No published form has this address.")
+    form = MagnesiumForm.objects.select_related("published_revision").get(pk=record.id)
     page = MonographPage(snapshot(form.published_revision))
-    return [citation for _, citation, _ in page.references], f"mgref-{form.slug}"
+    return [citation for _, citation, _ in page.references], f"mgref-{record.slug}"
 
 
 def _download(body, content_type, filename):

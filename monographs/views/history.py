@@ -1,5 +1,4 @@
 from django.contrib.syndication.views import Feed
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -9,8 +8,9 @@ from django.views.generic import TemplateView
 from monographs.diffs import compare
 from monographs.models import MagnesiumForm, ReviewEvent, Revision
 from monographs.permissions import can_see_drafts
-from monographs.snapshots import snapshot
+from monographs.snapshots import published_forms, published_records, snapshot
 from monographs.views.monographs import MonographMixin
+from monographs.views.params import page_of, whole_number
 
 REVISIONS_PER_PAGE = 50
 FEED_ITEMS = 30
@@ -38,14 +38,6 @@ def annotate_review_state(revisions, published_ids):
         revision.is_published = revision.pk in published_ids
 
 
-def paginate(request, queryset, per_page):
-    paginator = Paginator(queryset, per_page)
-    number = request.GET.get("page", "1")
-    if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
-        raise Http404("There is no such page.")
-    return paginator.page(number)
-
-
 class HistoryView(MonographMixin, TemplateView):
     template_name = "monographs/revision_list.html"
 
@@ -56,7 +48,7 @@ class HistoryView(MonographMixin, TemplateView):
             .filter(form=monograph)
             .order_by("-number")
         )
-        page = paginate(self.request, revisions, REVISIONS_PER_PAGE)
+        page = page_of(self.request, revisions, REVISIONS_PER_PAGE)
         rows = list(page.object_list)
         if rows:
             older = revisions.filter(number__lt=rows[-1].number).first()
@@ -74,24 +66,20 @@ class HistoryView(MonographMixin, TemplateView):
             monograph=monograph,
             page_obj=page,
             revisions=rows,
-            staff=can_see_drafts(self.request.user),
+            staff=self.staff,
             latest_number=Revision.objects.latest_number(monograph.pk),
             **kwargs,
         )
-
-
-def _revision_number(request, name):
-    value = request.GET.get(name, "")
-    if not value.isdigit():
-        return None
-    return int(value)
 
 
 class DiffView(MonographMixin, TemplateView):
     template_name = "monographs/revision_diff.html"
 
     def get(self, request, *args, **kwargs):
-        numbers = [_revision_number(request, "from"), _revision_number(request, "to")]
+        numbers = [
+            whole_number(request.GET.get("from")),
+            whole_number(request.GET.get("to")),
+        ]
         problem = None
         if None in numbers:
             problem = "Give two revision numbers, e.g. ?from=1&to=2."
@@ -123,9 +111,16 @@ class DiffView(MonographMixin, TemplateView):
             monograph=self.monograph,
             old=self.old,
             new=self.new,
-            diff=compare(old_state, new_state),
+            diff=compare(old_state, new_state, staff_fields=self.staff),
             **kwargs,
         )
+
+
+def forms_as_shown(staff):
+    """{form id: form as the viewer may see it}: drafts for staff, else published."""
+    if staff:
+        return {form.pk: form for form in MagnesiumForm.objects.all()}
+    return {form.pk: form for form in published_forms()}
 
 
 class RecentChangesView(TemplateView):
@@ -133,30 +128,34 @@ class RecentChangesView(TemplateView):
 
     def get_context_data(self, **kwargs):
         staff = can_see_drafts(self.request.user)
-        forms = (
-            MagnesiumForm.objects.all() if staff else MagnesiumForm.objects.published()
-        )
+        shown = forms_as_shown(staff)
         revisions = (
             visible_revisions(self.request.user)
-            .filter(form__in=forms)
-            .select_related("form", "form__published_revision")
+            .filter(form__in=list(shown))
             .order_by("-created_at", "-pk")
         )
-        chosen = self.request.GET.get("form")
-        form = None
-        if chosen:
-            form = get_object_or_404(forms, slug=chosen)
-            revisions = revisions.filter(form=form)
-        page = paginate(self.request, revisions, REVISIONS_PER_PAGE)
+        chosen = None
+        slug = self.request.GET.get("form")
+        if slug:
+            chosen = next((form for form in shown.values() if form.slug == slug), None)
+            if chosen is None:
+                raise Http404("No form has this address.")
+            revisions = revisions.filter(form=chosen.pk)
+        page = page_of(self.request, revisions, REVISIONS_PER_PAGE)
         rows = list(page.object_list)
-        annotate_review_state(
-            rows, set(forms.values_list("published_revision", flat=True))
+        for revision in rows:
+            revision.shown_form = shown[revision.form_id]
+        published_ids = set(
+            MagnesiumForm.objects.filter(
+                pk__in=[row.form_id for row in rows]
+            ).values_list("published_revision", flat=True)
         )
+        annotate_review_state(rows, published_ids)
         return super().get_context_data(
             page_obj=page,
             revisions=rows,
-            forms=forms.order_by("name"),
-            chosen=form,
+            forms=sorted(shown.values(), key=lambda form: form.name),
+            chosen=chosen,
             **kwargs,
         )
 
@@ -171,22 +170,31 @@ class ChangesFeed(Feed):
     def link(self):
         return reverse("monographs:change-list")
 
-    def items(self):
-        return (
+    def published_revisions(self, forms):
+        revisions = (
             Revision.objects.published()
-            .filter(form__in=MagnesiumForm.objects.published())
-            .select_related("form", "user")
+            .filter(form__in=list(forms))
+            .select_related("user")
             .order_by("-created_at", "-pk")[:FEED_ITEMS]
         )
+        for revision in revisions:
+            revision.shown_form = forms[revision.form_id]
+        return revisions
+
+    def items(self):
+        return self.published_revisions(forms_as_shown(staff=False))
 
     def item_title(self, revision):
-        return f"{revision.form.name}, revision {revision.number}"
+        return f"{revision.shown_form.name}, revision {revision.number}"
 
     def item_description(self, revision):
         return revision.summary or "No edit summary."
 
     def item_link(self, revision):
-        return revision.get_absolute_url()
+        return reverse(
+            "monographs:revision-detail",
+            args=[revision.shown_form.slug, revision.number],
+        )
 
     def item_pubdate(self, revision):
         return revision.created_at
@@ -200,18 +208,16 @@ class ChangesFeed(Feed):
 
 class MonographHistoryFeed(ChangesFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(MagnesiumForm.objects.published(), slug=slug)
+        form = published_records(MagnesiumForm, slug=slug).first()
+        if form is None:
+            raise Http404("No published monograph has this address.")
+        return form.instance
 
-    def title(self, monograph):
-        return f"mgref: history of {monograph.name}"
+    def title(self, form):
+        return f"mgref: history of {form.name}"
 
-    def link(self, monograph):
-        return reverse("monographs:form-history", args=[monograph.slug])
+    def link(self, form):
+        return reverse("monographs:form-history", args=[form.slug])
 
-    def items(self, monograph):
-        return (
-            Revision.objects.published()
-            .filter(form=monograph)
-            .select_related("form", "user")
-            .order_by("-number")[:FEED_ITEMS]
-        )
+    def items(self, form):
+        return self.published_revisions({form.pk: form})

@@ -6,33 +6,64 @@ from django.views.generic import TemplateView
 from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
-from monographs.snapshots import snapshot
+from monographs.snapshots import published_records, snapshot
 from monographs.structured_data import json_ld_script, monograph_graph
 
 
 class MonographMixin:
-    """Finds the monograph named in the URL; a synonym's slug redirects to it."""
+    """Finds the monograph named in the URL; a synonym's slug redirects to it.
 
-    def get_form_queryset(self):
-        if can_see_drafts(self.request.user):
-            return MagnesiumForm.objects.all()
-        return MagnesiumForm.objects.published()
+    Readers find a monograph by its published slug and see its published
+    name, whatever a draft has renamed it to; staff also find it by the
+    draft's slug.
+    """
+
+    staff_only = False
 
     def dispatch(self, request, *args, **kwargs):
         slug = kwargs["slug"]
-        forms = self.get_form_queryset()
-        self.monograph = (
-            forms.select_related("published_revision").filter(slug=slug).first()
-        )
+        self.staff = can_see_drafts(request.user)
+        if self.staff_only and not self.staff:
+            # A 404, not a 403: readers should not learn which drafts exist.
+            raise Http404("No monograph has this address.")
+        self.monograph = self.find(slug)
         if self.monograph is None:
-            synonym = Synonym.objects.filter(slug=slug, form__in=forms).first()
-            if synonym is None:
+            target = self.synonym_target(slug)
+            if target is None:
                 raise Http404("No monograph has this address.")
-            target = request.get_full_path().replace(
-                f"/forms/{slug}/", f"/forms/{synonym.form.slug}/", 1
+            return HttpResponsePermanentRedirect(
+                request.get_full_path().replace(
+                    f"/forms/{slug}/", f"/forms/{target}/", 1
+                )
             )
-            return HttpResponsePermanentRedirect(target)
         return super().dispatch(request, *args, **kwargs)
+
+    def find(self, slug):
+        forms = MagnesiumForm.objects.select_related("published_revision")
+        if self.staff:
+            monograph = forms.filter(slug=slug).first()
+            if monograph is not None:
+                return monograph
+        record = published_records(MagnesiumForm, slug=slug).first()
+        if record is None:
+            return None
+        monograph = forms.get(pk=record.id)
+        if not self.staff:
+            # Shown as published: a draft's new name or slug stays unseen.
+            monograph.name, monograph.slug = record.name, record.slug
+        return monograph
+
+    def synonym_target(self, slug):
+        """The slug a synonym's address redirects to, or None."""
+        if self.staff:
+            synonym = Synonym.objects.select_related("form").filter(slug=slug).first()
+            if synonym is not None:
+                return synonym.form.slug
+        record = published_records(Synonym, slug=slug).first()
+        if record is None:
+            return None
+        form = published_records(MagnesiumForm, id=record.form_id).first()
+        return form.slug if form is not None else None
 
 
 class MonographPageMixin(MonographMixin):
@@ -80,8 +111,11 @@ class FormDetailView(MonographPageMixin, TemplateView):
 
     template_name = "monographs/magnesiumform_detail.html"
 
-    def get_form_queryset(self):
-        return MagnesiumForm.objects.published()
+    def find(self, slug):
+        monograph = super().find(slug)
+        if monograph is not None and monograph.published_revision is None:
+            return None
+        return monograph
 
     def get_revision(self):
         return self.monograph.published_revision
@@ -91,12 +125,7 @@ class FormDraftView(MonographPageMixin, TemplateView):
     """Staff preview of the latest revision, approved or not."""
 
     template_name = "monographs/magnesiumform_draft.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        # A 404, not a 403: readers should not learn which drafts exist.
-        if not can_see_drafts(request.user):
-            raise Http404("No monograph has this address.")
-        return super().dispatch(request, *args, **kwargs)
+    staff_only = True
 
     def get_revision(self):
         return Revision.objects.for_form(self.monograph.pk).order_by("-number").first()
@@ -109,6 +138,6 @@ class RevisionDetailView(MonographPageMixin, TemplateView):
 
     def get_revision(self):
         revisions = Revision.objects.for_form(self.monograph.pk)
-        if not can_see_drafts(self.request.user):
+        if not self.staff:
             revisions = revisions.published()
         return get_object_or_404(revisions, number=self.kwargs["number"])

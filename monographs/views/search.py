@@ -1,9 +1,8 @@
-from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from monographs.search import MAX_QUERY_LENGTH, QueryError, clean_query, search
+from monographs.views.params import page_of
 
 RESULTS_PER_PAGE = 10
 
@@ -18,10 +17,7 @@ def search_view(request):
         return render(request, "monographs/search.html", context, status=400)
     context["query"] = query
     if query:
-        paginator = Paginator(search(query), RESULTS_PER_PAGE)
-        number = request.GET.get("page", "1")
-        if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
-            raise Http404("There is no such page of results.")
-        context["page_obj"] = paginator.page(number)
-        context["paginator"] = paginator
+        page = page_of(request, search(query), RESULTS_PER_PAGE)
+        context["page_obj"] = page
+        context["paginator"] = page.paginator
     return render(request, "monographs/search.html", context)

@@ -1,0 +1,24 @@
+"""Reading numbers from the query string without trusting them."""
+
+import re
+
+from django.core.paginator import Paginator
+from django.http import Http404
+
+DIGITS_RE = re.compile(r"[0-9]{1,30}")
+
+
+def whole_number(value):
+    """A non-negative int written in ASCII digits, else None ('²' and '-1' are not)."""
+    if value is None or not DIGITS_RE.fullmatch(value):
+        return None
+    return int(value)
+
+
+def page_of(request, items, per_page):
+    """The page ?page= asks for; a 404 for anything that is not one of its pages."""
+    paginator = Paginator(items, per_page)
+    number = whole_number(request.GET.get("page", "1"))
+    if number is None or not 1 <= number <= paginator.num_pages:
+        raise Http404("There is no such page.")
+    return paginator.page(number)
