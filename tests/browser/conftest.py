@@ -56,6 +56,16 @@ def browser():
         browser.close()
 
 
+# Figures the browser tests report rather than assert, printed at the end.
+REPORTS = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for report in REPORTS:
+        terminalreporter.write_sep("-", "browser report")
+        terminalreporter.write_line(report)
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

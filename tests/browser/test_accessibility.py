@@ -5,7 +5,7 @@ import json
 import pytest
 
 from monographs.models import MagnesiumForm
-from tests.browser.conftest import ARTIFACTS, BASE_DIR, log_in, unavailable
+from tests.browser.conftest import ARTIFACTS, BASE_DIR, REPORTS, log_in, unavailable
 from tests.browser.pages import PUBLIC_PAGES, make_second_revision
 from tests.factories import EditorFactory
 
@@ -54,8 +54,8 @@ class AccessibilityTests:
         report = ARTIFACTS / "axe-admin-change-form.json"
         report.write_text(json.dumps(violations, indent=1))
         count = sum(len(violation["nodes"]) for violation in violations)
-        print(
-            f"\naxe on the admin change form: {len(violations)} rules violated, "
+        REPORTS.append(
+            f"axe on the admin change form: {len(violations)} rules violated, "
             f"{count} elements (details in {report})\n{describe(violations)}"
         )
         # Django's own admin markup is outside this project: the count is
