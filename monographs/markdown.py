@@ -114,11 +114,6 @@ class CitationNumbering:
         self.anchors[key].append(anchor)
         return number, anchor
 
-    def number(self, citation):
-        """Number a citation attached to a row rather than cited in text."""
-        self.known.setdefault(citation.key, citation)
-        return self.numbers.setdefault(citation.key, len(self.numbers) + 1)
-
     def references(self):
         """(number, citation, anchors) for every numbered citation, in order."""
         return [

@@ -92,8 +92,10 @@ class MonographPage:
     def _row(self, row, text=""):
         html = self._text(text)
         in_text = set(citation_keys(text))
+        # Attached citations the text does not mark: numbered after it, with
+        # an anchor so that the reference list links back here too.
         extra = [
-            (self.numbering.number(citation), citation)
+            (*self.numbering.cite(citation.key), citation)
             for citation in row.cited
             if citation.key not in in_text
         ]

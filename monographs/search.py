@@ -25,6 +25,9 @@ SNIPPET_CHARS = 220
 START, STOP = "\x02", "\x03"
 
 
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class QueryError(ValueError):
     """A query that cannot be searched; the message tells the reader why."""
 
@@ -37,6 +40,8 @@ class Result:
 
 
 def clean_query(raw):
+    if CONTROL_RE.search(raw or ""):
+        raise QueryError("Your search contains control characters: type plain words.")
     query = " ".join((raw or "").split())
     if len(query) > MAX_QUERY_LENGTH:
         raise QueryError(

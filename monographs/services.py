@@ -35,7 +35,7 @@ from monographs.models import (
     Synonym,
 )
 from monographs.search import document_fields
-from monographs.snapshots import ROW_MODELS, cited_ids, snapshot
+from monographs.snapshots import ROW_MODELS, as_instance, cited_ids, snapshot
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 MONOGRAPH_SECTIONS = (
@@ -487,7 +487,7 @@ def row_recover(*, model, row_id, user):
         raise WorkflowError(
             "Its monograph was deleted too: recover the monograph instead."
         )
-    row = before.instance
+    row = as_instance(before)
     row.cited_ids = cited_ids(model, [before]).get(before.history_id, [])
     reason = f"Recovered deleted {model._meta.verbose_name} “{row}”"
     try:

@@ -1,8 +1,14 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from monographs.models import Indication, ReviewEvent, SideEffect
-from monographs.snapshots import published_forms
+from monographs.models import (
+    Evidence,
+    FormSideEffect,
+    Indication,
+    ReviewEvent,
+    SideEffect,
+)
+from monographs.snapshots import published_forms, published_records
 
 
 class FormSitemap(Sitemap):
@@ -26,14 +32,17 @@ class FormSitemap(Sitemap):
 
 
 class TopicSitemap(Sitemap):
+    """Uses and side effects that a published monograph mentions."""
+
     changefreq = "monthly"
     priority = 0.5
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, model, row_model, field):
+        self.model, self.row_model, self.field = model, row_model, field
 
     def items(self):
-        return self.model.objects.all()
+        used = published_records(self.row_model).values(self.field)
+        return self.model.objects.filter(pk__in=used)
 
 
 class PageSitemap(Sitemap):
@@ -57,6 +66,6 @@ class PageSitemap(Sitemap):
 SITEMAPS = {
     "pages": PageSitemap,
     "forms": FormSitemap,
-    "indications": TopicSitemap(Indication),
-    "side-effects": TopicSitemap(SideEffect),
+    "indications": TopicSitemap(Indication, Evidence, "indication_id"),
+    "side-effects": TopicSitemap(SideEffect, FormSideEffect, "side_effect_id"),
 }

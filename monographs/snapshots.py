@@ -36,6 +36,27 @@ ROW_MODELS = {
 }
 
 
+# Markdown that may cite sources as [@key].
+TEXT_FIELDS = {
+    MagnesiumForm: [
+        "summary",
+        "composition_note",
+        "absorption_notes",
+        "tolerability_notes",
+        "usage",
+        "dosage_notes",
+        "precaution_notes",
+        "mechanism",
+        "disclaimer",
+    ],
+    Evidence: ["summary"],
+    FormSideEffect: ["notes"],
+    Dose: ["notes"],
+    Precaution: ["text"],
+    FAQ: ["answer"],
+}
+
+
 @dataclass
 class MonographSnapshot:
     form: MagnesiumForm
@@ -51,6 +72,23 @@ class MonographSnapshot:
     def rows(self):
         """(name, rows) for each kind of row, in page order."""
         return [(name, getattr(self, name)) for name in ROW_MODELS]
+
+
+def as_instance(record):
+    """The object a historical record describes, without a query.
+
+    simple-history's ``record.instance`` reads fields the history leaves out
+    (a form's workflow state) from the live row, one query per record.
+    """
+    model = record.instance_type
+    values = {
+        field.attname: getattr(record, field.attname)
+        for field in model._meta.concrete_fields
+        if hasattr(record, field.attname)
+    }
+    instance = model(**values)
+    instance._state.adding = False
+    return instance
 
 
 def _latest_records(historical_model, **filters):
@@ -72,7 +110,7 @@ def _as_of(model, ids, when):
     if not ids:
         return {}
     records = _latest_records(model.history.model, id__in=ids, history_date__lte=when)
-    return {record.id: record.instance for record in records}
+    return {record.id: as_instance(record) for record in records}
 
 
 def cited_ids(model, records):
@@ -104,7 +142,7 @@ def snapshot(revision):
     )
     if form_record is None or form_record.history_type == "-":
         return None
-    form = form_record.instance
+    form = as_instance(form_record)
 
     rows = {}
     citation_ids = set()
@@ -113,7 +151,7 @@ def snapshot(revision):
         cited = cited_ids(model, records)
         rows[name] = []
         for record in records:
-            row = record.instance
+            row = as_instance(record)
             row.cited_ids = cited.get(record.history_id, [])
             citation_ids.update(row.cited_ids)
             rows[name].append(row)
@@ -183,24 +221,45 @@ def published_records(model, **filters):
 
 def published_forms():
     """Every published monograph's form row as readers see it, by name."""
-    forms = [record.instance for record in published_records(MagnesiumForm)]
+    forms = [as_instance(record) for record in published_records(MagnesiumForm)]
     return sorted(forms, key=lambda form: form.name)
 
 
 def published_citation_usage():
-    """{citation id: [forms citing it]} over the published monographs, forms by name."""
+    """{citation id: [forms citing it]} over the published monographs, forms by name.
+
+    A form cites what its rows have attached and what its text marks [@key].
+    """
+    from monographs.markdown import citation_keys
+
     forms = {form.pk: form for form in published_forms()}
     usage = {}
+
+    def use(citation_id, form_id):
+        if form_id in forms:
+            usage.setdefault(citation_id, {})[form_id] = forms[form_id]
+
+    keys_by_form = {}
+    for form in forms.values():
+        for name in TEXT_FIELDS[MagnesiumForm]:
+            keys_by_form.setdefault(form.pk, set()).update(
+                citation_keys(getattr(form, name))
+            )
     for model in ROW_MODELS.values():
-        if not hasattr(model, "citations"):
-            continue
         records = list(published_records(model))
         links = cited_ids(model, records)
         for record in records:
             for citation_id in links.get(record.history_id, []):
-                form = forms.get(record.form_id)
-                if form is not None:
-                    usage.setdefault(citation_id, {})[form.pk] = form
+                use(citation_id, record.form_id)
+            for name in TEXT_FIELDS.get(model, ()):
+                keys_by_form.setdefault(record.form_id, set()).update(
+                    citation_keys(getattr(record, name))
+                )
+    wanted = {key for keys in keys_by_form.values() for key in keys}
+    ids = dict(Citation.objects.filter(key__in=wanted).values_list("key", "pk"))
+    for form_id, keys in keys_by_form.items():
+        for key in keys & ids.keys():
+            use(ids[key], form_id)
     return {
         citation_id: sorted(by_form.values(), key=lambda form: form.name)
         for citation_id, by_form in usage.items()

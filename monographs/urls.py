@@ -1,14 +1,24 @@
 from django.urls import path
 
+from monographs.caching import cached_public_page, monograph_version, site_version
 from monographs.views import api, browse, citations, history, monographs, search
 
 app_name = "monographs"
 
+# Pages drawn from many monographs move with every approval; a monograph's
+# own page moves with its published revision.
+shared = cached_public_page(site_version)
+by_revision = cached_public_page(monograph_version)
+
 urlpatterns = [
-    path("", browse.HomeView.as_view(), name="home"),
-    path("forms/", browse.FormListView.as_view(), name="form-list"),
-    path("forms/compare/", browse.form_compare, name="form-compare"),
-    path("forms/<slug:slug>/", monographs.FormDetailView.as_view(), name="form-detail"),
+    path("", shared(browse.HomeView.as_view()), name="home"),
+    path("forms/", shared(browse.FormListView.as_view()), name="form-list"),
+    path("forms/compare/", shared(browse.form_compare), name="form-compare"),
+    path(
+        "forms/<slug:slug>/",
+        by_revision(monographs.FormDetailView.as_view()),
+        name="form-detail",
+    ),
     path(
         "forms/<slug:slug>/draft/",
         monographs.FormDraftView.as_view(),
@@ -16,49 +26,75 @@ urlpatterns = [
     ),
     path(
         "forms/<slug:slug>/revisions/<int:number>/",
-        monographs.RevisionDetailView.as_view(),
+        shared(monographs.RevisionDetailView.as_view()),
         name="revision-detail",
     ),
     path(
-        "forms/<slug:slug>/history/", history.HistoryView.as_view(), name="form-history"
+        "forms/<slug:slug>/history/",
+        shared(history.HistoryView.as_view()),
+        name="form-history",
     ),
     path(
         "forms/<slug:slug>/history/feed/",
-        history.MonographHistoryFeed(),
+        shared(history.MonographHistoryFeed()),
         name="form-history-feed",
     ),
-    path("forms/<slug:slug>/diff/", history.DiffView.as_view(), name="form-diff"),
-    path("changes/", history.RecentChangesView.as_view(), name="change-list"),
-    path("changes/feed/", history.ChangesFeed(), name="change-feed"),
-    path("indications/", browse.IndicationListView.as_view(), name="indication-list"),
+    path(
+        "forms/<slug:slug>/diff/", shared(history.DiffView.as_view()), name="form-diff"
+    ),
+    path("changes/", shared(history.RecentChangesView.as_view()), name="change-list"),
+    path("changes/feed/", shared(history.ChangesFeed()), name="change-feed"),
+    path(
+        "indications/",
+        shared(browse.IndicationListView.as_view()),
+        name="indication-list",
+    ),
     path(
         "indications/<slug:slug>/",
-        browse.IndicationDetailView.as_view(),
+        shared(browse.IndicationDetailView.as_view()),
         name="indication-detail",
     ),
-    path("side-effects/", browse.SideEffectListView.as_view(), name="side-effect-list"),
+    path(
+        "side-effects/",
+        shared(browse.SideEffectListView.as_view()),
+        name="side-effect-list",
+    ),
     path(
         "side-effects/<slug:slug>/",
-        browse.SideEffectDetailView.as_view(),
+        shared(browse.SideEffectDetailView.as_view()),
         name="side-effect-detail",
     ),
     path(
-        "interactions/", browse.InteractionListView.as_view(), name="interaction-list"
-    ),
-    path("citations/", citations.CitationListView.as_view(), name="citation-list"),
-    path("citations/export.ris", citations.export_ris, name="citation-export-ris"),
-    path(
-        "citations/export.bib", citations.export_bibtex, name="citation-export-bibtex"
+        "interactions/",
+        shared(browse.InteractionListView.as_view()),
+        name="interaction-list",
     ),
     path(
-        "citations/export.json", citations.export_csl_json, name="citation-export-csl"
+        "citations/", shared(citations.CitationListView.as_view()), name="citation-list"
+    ),
+    path(
+        "citations/export.ris", shared(citations.export_ris), name="citation-export-ris"
+    ),
+    path(
+        "citations/export.bib",
+        shared(citations.export_bibtex),
+        name="citation-export-bibtex",
+    ),
+    path(
+        "citations/export.json",
+        shared(citations.export_csl_json),
+        name="citation-export-csl",
     ),
     path(
         "citations/<int:pk>/",
-        citations.CitationDetailView.as_view(),
+        shared(citations.CitationDetailView.as_view()),
         name="citation-detail",
     ),
-    path("search/", search.search_view, name="search"),
-    path("api/v1/forms/", api.form_list, name="api-form-list"),
-    path("api/v1/forms/<slug:slug>/", api.form_detail, name="api-form-detail"),
+    path("search/", shared(search.search_view), name="search"),
+    path("api/v1/forms/", shared(api.form_list), name="api-form-list"),
+    path(
+        "api/v1/forms/<slug:slug>/",
+        by_revision(api.form_detail),
+        name="api-form-detail",
+    ),
 ]

@@ -6,6 +6,8 @@ from markdownx.models import MarkdownxField
 
 from monographs.history import MonographHistory
 
+WORKFLOW_FIELDS = {"status", "published_revision"}
+
 
 class MagnesiumFormQuerySet(models.QuerySet):
     def published(self):
@@ -154,6 +156,17 @@ class MagnesiumForm(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The workflow fields belong to monographs.services: a save from a copy
+        # loaded before an approval must not undo it.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in WORKFLOW_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("monographs:form-detail", args=[self.slug])

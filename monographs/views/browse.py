@@ -11,7 +11,7 @@ from monographs.models import (
     Interaction,
     SideEffect,
 )
-from monographs.snapshots import published_forms, published_records
+from monographs.snapshots import as_instance, published_forms, published_records
 
 MAX_COMPARED = 4
 CHART_WIDTH = 300
@@ -29,12 +29,21 @@ def elemental_chart(forms):
     return bars
 
 
+TOPICS = {"indication": Indication, "side_effect": SideEffect}
+
+
 def _published_rows(model, forms, **filters):
-    rows = []
-    for record in published_records(model, **filters):
-        row = record.instance
+    """Rows of ``model`` as published, with their form and topic attached."""
+    rows = [as_instance(record) for record in published_records(model, **filters)]
+    for name, topic_model in TOPICS.items():
+        if hasattr(model, name):
+            topics = topic_model.objects.in_bulk(
+                {getattr(row, f"{name}_id") for row in rows}
+            )
+            for row in rows:
+                setattr(row, name, topics[getattr(row, f"{name}_id")])
+    for row in rows:
         row.form = forms[row.form_id]
-        rows.append(row)
     return rows
 
 
@@ -133,8 +142,12 @@ def form_compare(request):
 
 
 class IndicationListView(ListView):
-    model = Indication
     context_object_name = "indications"
+
+    def get_queryset(self):
+        return Indication.objects.filter(
+            pk__in=published_records(Evidence).values("indication_id")
+        )
 
 
 class IndicationDetailView(DetailView):
@@ -148,8 +161,12 @@ class IndicationDetailView(DetailView):
 
 
 class SideEffectListView(ListView):
-    model = SideEffect
     context_object_name = "side_effects"
+
+    def get_queryset(self):
+        return SideEffect.objects.filter(
+            pk__in=published_records(FormSideEffect).values("side_effect_id")
+        )
 
 
 class SideEffectDetailView(DetailView):

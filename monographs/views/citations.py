@@ -1,3 +1,4 @@
+from django.core.validators import slug_re
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, TemplateView
@@ -34,7 +35,11 @@ def exported_citations(request):
     slug = request.GET.get("form")
     if slug is None:
         return list(Citation.objects.all()), "mgref-citations"
-    record = published_records(MagnesiumForm, slug=slug).first()
+    record = (
+        published_records(MagnesiumForm, slug=slug).first()
+        if slug_re.match(slug)
+        else None
+    )
     if record is None:
         raise Http404("No published form has this address.")
     form = MagnesiumForm.objects.select_related("published_revision").get(pk=record.id)

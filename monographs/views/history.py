@@ -8,7 +8,12 @@ from django.views.generic import TemplateView
 from monographs.diffs import compare
 from monographs.models import MagnesiumForm, ReviewEvent, Revision
 from monographs.permissions import can_see_drafts
-from monographs.snapshots import published_forms, published_records, snapshot
+from monographs.snapshots import (
+    as_instance,
+    published_forms,
+    published_records,
+    snapshot,
+)
 from monographs.views.monographs import MonographMixin
 from monographs.views.params import page_of, whole_number
 
@@ -211,7 +216,7 @@ class MonographHistoryFeed(ChangesFeed):
         form = published_records(MagnesiumForm, slug=slug).first()
         if form is None:
             raise Http404("No published monograph has this address.")
-        return form.instance
+        return as_instance(form)
 
     def title(self, form):
         return f"mgref: history of {form.name}"

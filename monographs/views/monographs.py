@@ -1,11 +1,13 @@
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.generic import TemplateView
 
 from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
+from monographs.search import plain_text
 from monographs.snapshots import published_records, snapshot
 from monographs.structured_data import json_ld_script, monograph_graph
 
@@ -93,6 +95,7 @@ class MonographPageMixin(MonographMixin):
         ]
         return super().get_context_data(
             form=state.form,
+            description=Truncator(plain_text(state.form.summary)).words(40),
             page=page,
             revision=revision,
             monograph=self.monograph,

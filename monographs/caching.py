@@ -1,0 +1,161 @@
+"""
+Public pages cached by what they show.
+
+A published revision never changes, so a monograph's page is cached under its
+published revision: approving a new one simply makes new keys. Pages drawn
+from many monographs (lists, search, the API, history, feeds) are cached under
+the time of the latest approval, read from the database on every request, so
+that every app server moves to new keys the moment an approval commits.
+
+Only anonymous requests are cached or answered from the cache: staff see
+drafts and banners that must never reach readers, and never get a cached
+reader's page that would hide their preview.
+"""
+
+import datetime
+import hashlib
+from functools import wraps
+
+from django.core.cache import cache
+from django.db.models import F
+from django.http import HttpResponse
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import http_date, quote_etag
+
+from monographs.models import (
+    Citation,
+    Indication,
+    MagnesiumForm,
+    ReviewEvent,
+    SideEffect,
+)
+from monographs.snapshots import published_records
+
+EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+PAGE_TIMEOUT = 60 * 60 * 24
+BROWSER_MAX_AGE = 60
+
+
+def publication_stamp():
+    """When shared pages last changed: the latest approval, or the latest edit
+    of the citations, uses and side effects, which are not reviewed per page."""
+    stamps = [
+        ReviewEvent.objects.filter(action=ReviewEvent.Action.APPROVED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    ]
+    for model in (Citation, Indication, SideEffect):
+        stamps.append(
+            model.history.order_by("-history_date")
+            .values_list("history_date", flat=True)
+            .first()
+        )
+    return max(filter(None, stamps), default=EPOCH)
+
+
+def site_version(request, **kwargs):
+    """Pages drawn from several monographs: keyed by the latest approval."""
+    stamp = publication_stamp()
+    return f"site-{stamp.timestamp()}", stamp
+
+
+def monograph_version(request, slug, **kwargs):
+    """A monograph's public page: keyed by its published revision."""
+    record = published_records(MagnesiumForm, slug=slug).first()
+    if record is None:
+        return None
+    approval = (
+        ReviewEvent.objects.filter(
+            form_id=record.id,
+            action=ReviewEvent.Action.APPROVED,
+            revision=F("form__published_revision"),
+        )
+        .order_by("-created_at")
+        .values_list("revision_id", "created_at")
+        .first()
+    )
+    if approval is None:
+        return None
+    revision_id, approved_at = approval
+    return f"revision-{revision_id}-{approved_at.timestamp()}", approved_at
+
+
+def cached_public_page(version):
+    """Cache a GET view for anonymous readers under ``version(request, **kwargs)``.
+
+    ``version`` returns (token, last_modified) or None. Responses carry an
+    ETag and Last-Modified and answer conditional requests with 304.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+                response = view(request, *args, **kwargs)
+                patch_cache_control(response, private=True)
+                patch_vary_headers(response, ["Cookie"])
+                return response
+            found = version(request, **kwargs)
+            if found is None:
+                return view(request, *args, **kwargs)
+            token, last_modified = found
+            address = f"{request.get_host()}{request.get_full_path()}"
+            digest = hashlib.sha256(f"{token}|{address}".encode()).hexdigest()
+            etag = quote_etag(digest[:32])
+            last_modified = int(last_modified.timestamp())
+            conditional = get_conditional_response(
+                request, etag=etag, last_modified=last_modified
+            )
+            if conditional is not None:
+                return _with_validators(conditional, etag, last_modified)
+            key = f"mgref:page:{digest}"
+            stored = cache.get(key)
+            if stored is not None:
+                response = HttpResponse(
+                    stored["content"],
+                    status=stored["status"],
+                    content_type=stored["type"],
+                )
+                for name, value in stored["headers"]:
+                    response[name] = value
+                response["X-Cache"] = "hit"
+            else:
+                response = view(request, *args, **kwargs)
+                if hasattr(response, "render") and callable(response.render):
+                    response.render()
+                if response.status_code == 200 and not response.streaming:
+                    cache.set(
+                        key,
+                        {
+                            "content": response.content,
+                            "status": response.status_code,
+                            "type": response["Content-Type"],
+                            "headers": [
+                                (name, response[name])
+                                for name in ("Content-Disposition",)
+                                if name in response
+                            ],
+                        },
+                        PAGE_TIMEOUT,
+                    )
+                response["X-Cache"] = "miss"
+            if response.status_code != 200:
+                return response
+            return _with_validators(response, etag, last_modified)
+
+        return wrapper
+
+    return decorator
+
+
+def _with_validators(response, etag, last_modified):
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=BROWSER_MAX_AGE)
+    patch_vary_headers(response, ["Cookie"])
+    return response

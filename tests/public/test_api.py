@@ -1,0 +1,212 @@
+import json
+
+from django.test import TestCase
+
+from monographs.models import Revision
+from tests import factories
+from tests.public.helpers import edit, forget_cached_pages
+from tests.public.test_monograph_page import build_glycinate
+
+LIST_URL = "/api/v1/forms/"
+
+
+def get_json(client, url, params=None, status=200):
+    response = client.get(url, params or {})
+    if response.status_code != status:
+        raise AssertionError(
+            f"{url} {params}: {response.status_code} != {status}: {response.content[:300]!r}"
+        )
+    if not response["Content-Type"].startswith("application/json"):
+        raise AssertionError(f"{url}: not JSON but {response['Content-Type']}")
+    return json.loads(response.content)
+
+
+class FormListApiTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.forms = []
+        for number in range(25):
+            form = factories.MagnesiumFormFactory(
+                name=f"Magnesium api {number:02d}", slug=f"magnesium-api-{number:02d}"
+            )
+            factories.publish(form)
+            cls.forms.append(form)
+        factories.SynonymFactory(
+            form=cls.forms[0], name="Magnesium api zero", slug="magnesium-api-zero"
+        )
+        # Republish so the synonym is part of the approved revision.
+        factories.publish(cls.forms[0])
+        cls.hidden = factories.MagnesiumFormFactory(
+            name="Magnesium api secret", slug="magnesium-api-secret"
+        )
+
+    def test_first_page_is_paginated(self):
+        data = get_json(self.client, LIST_URL)
+        self.assertEqual(set(data), {"count", "next", "previous", "results"})
+        self.assertEqual(data["count"], 25)
+        self.assertEqual(len(data["results"]), 20)
+        self.assertEqual(data["next"], "http://testserver/api/v1/forms/?page=2")
+        self.assertIsNone(data["previous"])
+
+    def test_next_link_leads_to_the_rest(self):
+        next_url = get_json(self.client, LIST_URL)["next"]
+        data = get_json(self.client, next_url.removeprefix("http://testserver"))
+        self.assertEqual(len(data["results"]), 5)
+        self.assertIsNone(data["next"])
+        self.assertEqual(data["previous"], "http://testserver/api/v1/forms/?page=1")
+        first = get_json(self.client, LIST_URL)["results"]
+        slugs = [item["slug"] for item in first + data["results"]]
+        self.assertEqual(slugs, [f"magnesium-api-{n:02d}" for n in range(25)])
+
+    def test_each_form_carries_revision_and_last_reviewed(self):
+        results = get_json(self.client, LIST_URL)["results"]
+        first = results[0]
+        self.assertEqual(first["slug"], "magnesium-api-00")
+        self.assertEqual(first["name"], "Magnesium api 00")
+        self.assertEqual(
+            first["revision"], Revision.objects.latest_number(self.forms[0].pk)
+        )
+        self.assertGreater(first["revision"], 1)
+        self.assertIsNotNone(first["last_reviewed"])
+        self.assertRegex(first["last_reviewed"], r"^\d{4}-\d{2}-\d{2}T")
+        self.assertEqual(first["synonyms"], ["Magnesium api zero"])
+        self.assertEqual(first["url"], "http://testserver/forms/magnesium-api-00/")
+        self.assertEqual(
+            first["api_url"], "http://testserver/api/v1/forms/magnesium-api-00/"
+        )
+        self.assertEqual(first["elemental_mg_percent"], "14.10")
+        for item in results:
+            with self.subTest(slug=item["slug"]):
+                self.assertIsInstance(item["revision"], int)
+                self.assertTrue(item["last_reviewed"])
+
+    def test_unpublished_forms_are_absent(self):
+        everything = json.dumps(
+            get_json(self.client, LIST_URL)["results"]
+            + get_json(self.client, LIST_URL, {"page": 2})["results"]
+        )
+        self.assertNotIn("magnesium-api-secret", everything)
+
+    def test_bad_page_is_a_json_error(self):
+        for page, statuses in [
+            ("abc", {400}),
+            ("-1", {400}),
+            ("1.5", {400}),
+            ("", {400}),
+            ("0", {400, 404}),
+            ("3", {404}),
+            ("99999999999999999999", {400, 404}),
+        ]:
+            with self.subTest(page=page):
+                response = self.client.get(LIST_URL, {"page": page})
+                self.assertIn(response.status_code, statuses)
+                self.assertEqual(response["Content-Type"], "application/json")
+                data = json.loads(response.content)
+                self.assertTrue(data["error"])
+
+    def test_page_in_other_digits_is_a_json_error_not_a_500(self):
+        self.client.raise_request_exception = False
+        for page in ["²", "①"]:
+            with self.subTest(page=page):
+                response = self.client.get(LIST_URL, {"page": page})
+                self.assertIn(response.status_code, {400, 404})
+                self.assertIn("error", json.loads(response.content))
+
+    def test_read_only(self):
+        for method in ("post", "put", "delete", "patch"):
+            with self.subTest(method=method):
+                response = getattr(self.client, method)(LIST_URL)
+                self.assertEqual(response.status_code, 405)
+
+
+class FormDetailApiTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.form, cls.reviewer, cls.citations = build_glycinate()
+        cls.hidden = factories.MagnesiumFormFactory(
+            name="Magnesium api secret", slug="magnesium-api-secret"
+        )
+
+    def setUp(self):
+        self.data = get_json(self.client, "/api/v1/forms/magnesium-glycinate/")
+
+    def test_summary_fields(self):
+        self.assertEqual(self.data["slug"], "magnesium-glycinate")
+        self.assertEqual(self.data["name"], "Magnesium glycinate")
+        self.assertEqual(self.data["synonyms"], ["Magnesium bisglycinate"])
+        self.assertEqual(self.data["category"], "amino-acid-chelate")
+        self.assertEqual(self.data["elemental_mg_percent"], "12.00")
+        self.assertEqual(
+            self.data["revision"], Revision.objects.latest_number(self.form.pk)
+        )
+        self.assertTrue(self.data["last_reviewed"].startswith("2024-03-05T10:30:00"))
+
+    def test_sections_are_rendered(self):
+        sections = self.data["sections_html"]
+        self.assertIn("gentle on the gut", sections["summary"])
+        self.assertIn("NMDA", sections["mechanism"])
+        self.assertIn("not medical advice", sections["disclaimer"])
+
+    def test_evidence(self):
+        sleep = next(
+            item
+            for item in self.data["evidence"]
+            if item["indication_slug"] == "sleep-quality"
+        )
+        self.assertEqual(sleep["direction"], "benefit")
+        self.assertEqual(sleep["certainty"], "low")
+        self.assertEqual(sleep["applicability"], "indirect")
+        self.assertEqual((sleep["studies_improved"], sleep["studies_total"]), (5, 8))
+        self.assertEqual(sleep["citations"], ["held2002"])
+
+    def test_doses_side_effects_interactions_precautions_faqs(self):
+        self.assertEqual(
+            [
+                (d["population"], d["minimum_mg"], d["maximum_mg"])
+                for d in self.data["doses"]
+            ],
+            [("Adults", 125, 300), ("Children 9–13 years", 50, 110)],
+        )
+        self.assertEqual(
+            sorted(item["name"] for item in self.data["side_effects"]),
+            ["Diarrhoea", "Hypermagnesaemia", "Nausea"],
+        )
+        self.assertEqual(
+            [item["significance"] for item in self.data["interactions"]],
+            ["major", "moderate", "minor"],
+        )
+        self.assertEqual(
+            [item["label"] for item in self.data["precautions"]],
+            ["Kidney disease", "Pregnancy"],
+        )
+        self.assertEqual(
+            [item["question"] for item in self.data["faqs"]],
+            ["Can I take it with food?", "Is it better than oxide?"],
+        )
+
+    def test_references_numbered_as_on_the_page(self):
+        self.assertEqual(
+            [(ref["number"], ref["key"]) for ref in self.data["references"]],
+            [(1, "smith2019"), (2, "abbasi2012"), (3, "held2002"), (4, "tetra2010")],
+        )
+
+    def test_unknown_slug_is_a_json_404(self):
+        for slug in ["magnesium-unobtainium", "magnesium-api-secret"]:
+            with self.subTest(slug=slug):
+                data = get_json(self.client, f"/api/v1/forms/{slug}/", status=404)
+                self.assertIn("error", data)
+
+    def test_unapproved_edit_does_not_change_the_api(self):
+        editor = factories.EditorFactory()
+        self.form.refresh_from_db()
+        published = Revision.objects.latest_number(self.form.pk)
+        with edit(editor):
+            self.form.summary = "DRAFT summary for the API."
+            self.form.save()
+            factories.FAQFactory(form=self.form, question="DRAFT question?")
+        forget_cached_pages()
+        data = get_json(self.client, "/api/v1/forms/magnesium-glycinate/")
+        self.assertEqual(data["revision"], published)
+        self.assertNotIn("DRAFT", json.dumps(data))
+        listed = get_json(self.client, LIST_URL)["results"]
+        self.assertEqual(listed[0]["revision"], published)
