@@ -6,10 +6,11 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev browser-deps migrate seed run test lint format check clean
+.PHONY: help install install-dev browser-deps migrate seed run serve test lint format check clean
 
 help:
 	@echo "make run     set up (venv, install, migrate, seed, demo accounts) and serve on http://$(HOST):$(PORT)"
+	@echo "make serve   run under gunicorn with production settings on http://$(HOST):$(PORT)"
 	@echo "make test    install the test tools and run the whole suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  apply ruff's fixes and formatting"
@@ -61,6 +62,16 @@ run: seed
 	$(MANAGE) create_demo_accounts
 	$(MANAGE) runserver $(HOST):$(PORT)
 
+# Production settings on the loopback, without TLS in front: no HTTPS redirect.
+# A secret key is made up for the run unless DJANGO_SECRET_KEY is set.
+serve: seed
+	DJANGO_DEBUG=false \
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'from django.core.management.utils import get_random_secret_key as k; print(k() + k())')}" \
+	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-$(HOST),localhost}" \
+	DJANGO_SECURE_SSL_REDIRECT=false \
+	sh -c '$(MANAGE) collectstatic --no-input -v0 && \
+		GUNICORN_BIND=$(HOST):$(PORT) exec $(BIN)/gunicorn -c gunicorn.conf.py'
+
 test: install-dev browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -78,3 +89,15 @@ check: install-dev lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+
+# `make bench` builds a large dataset in a fresh database (bench/bench.sqlite3),
+# serves it with gunicorn and production settings on loopback, and load-tests
+# it with wrk; see bench/run.py. Pass options in BENCH_ARGS, e.g.
+# BENCH_ARGS="--duration 3s --database-url postgres://postgres@127.0.0.1:5432/mgref_bench".
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing wrk for the benchmark"; \
+		$(SUDO) apt-get update -qq && $(SUDO) $(APT_INSTALL) wrk; \
+	} || echo "!!! Could not install wrk: the benchmark cannot run."
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
