@@ -76,8 +76,8 @@ def pytest_runtest_makereport(item, call):
 class BrowserSession:
     """A browser context (own cookies), its pages, and what they reported."""
 
-    def __init__(self, browser):
-        self.context = browser.new_context(bypass_csp=True)
+    def __init__(self, browser, *, bypass_csp=False):
+        self.context = browser.new_context(bypass_csp=bypass_csp)
         self.pages = []
         self.dialogs = []
         self.console_errors = []
@@ -102,11 +102,15 @@ class BrowserSession:
 
 @pytest.fixture
 def sessions(browser, request):
-    """Call it to get a new, logged-out browser session."""
+    """Call it to get a new, logged-out browser session.
+
+    The site's Content-Security-Policy applies unless ``bypass_csp=True`` (for
+    tools that inject their own script, like axe).
+    """
     opened = []
 
-    def open_session():
-        session = BrowserSession(browser)
+    def open_session(*, bypass_csp=False):
+        session = BrowserSession(browser, bypass_csp=bypass_csp)
         opened.append(session)
         return session
 

@@ -36,7 +36,7 @@ class AccessibilityTests:
     @pytest.mark.parametrize("name", list(PUBLIC_PAGES))
     def test_public_page_has_no_violations(self, name, seeded, live_server, sessions):
         make_second_revision()
-        page = sessions().new_page()
+        page = sessions(bypass_csp=True).new_page()
         page.goto(f"{live_server.url}{PUBLIC_PAGES[name]}")
         violations = run_axe(page)
         assert violations == [], f"{name}:\n{describe(violations)}"
@@ -45,7 +45,7 @@ class AccessibilityTests:
         self, seeded, live_server, sessions
     ):
         EditorFactory(username="axe")
-        page = sessions().new_page()
+        page = sessions(bypass_csp=True).new_page()
         log_in(page, live_server, "axe", "correct horse battery staple")
         form = MagnesiumForm.objects.get(slug="magnesium-glycinate")
         page.goto(f"{live_server.url}/admin/monographs/magnesiumform/{form.pk}/change/")

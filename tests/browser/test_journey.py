@@ -27,7 +27,8 @@ class EditorialJourneyTests:
         ReviewerFactory(username="rev")
 
         # 1-2. The editor changes the dosage text and watches the preview.
-        editor = sessions().new_page()
+        editor_session = sessions()
+        editor = editor_session.new_page()
         log_in(editor, live_server, "ed", PASSWORD)
         form = open_monograph(editor, live_server)
         dosage = editor.locator("#id_dosage_notes")
@@ -66,6 +67,8 @@ class EditorialJourneyTests:
         expect(reader).to_have_url(re.compile(r"/diff/\?"))
         assert {"from=1", "to=2"} <= set(reader.url.split("?")[1].split("&"))
         expect(reader.locator("ins", has_text="evening").first).to_be_visible()
+        # All of it under the site's Content-Security-Policy, which blocked nothing.
+        assert not [m for m in editor_session.console_errors if "Content Security" in m]
 
     def test_a_stale_copy_is_refused(self, seeded, live_server, sessions):
         EditorFactory(username="first")
