@@ -1,5 +1,6 @@
 """Two gunicorn app servers on one PostgreSQL and one Redis behave as one site."""
 
+import contextlib
 import http.client
 import os
 import re
@@ -107,6 +108,10 @@ class AppServer:
             "POST", path, urlencode({**fields, "csrfmiddlewaretoken": token})
         )
 
+    def worker_pids(self):
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
@@ -187,3 +192,73 @@ class ScaleOutTests(TransactionTestCase):
         self.assertEqual(status, 200)
         self.assertIn("Log out", page)
         self.assertTrue(get_user_model().objects.get(username="rev").last_login)
+
+    def test_a_worker_killed_mid_request_loses_nothing_committed(self):
+        import signal
+        import threading
+
+        from monographs.models import MagnesiumForm, Revision
+
+        self.first.post_form(
+            "/admin/login/?next=/admin/", {"username": "rev", "password": PASSWORD}
+        )
+        status, _ = self.first.post_form(
+            f"/admin/monographs/magnesiumform/{self.form.pk}/review/",
+            {"decision": "approve", "revision": "2", "comment": "Committed."},
+        )
+        self.assertEqual(status, 302)
+
+        # A save in flight while every worker of its server is killed.
+        path = f"/admin/monographs/magnesiumform/{self.form.pk}/change/"
+        _, page = self.first.request("GET", path)
+        self.assertIn("base_revision", page)
+        thread = threading.Thread(
+            target=lambda: self._save_ignoring_errors(path, page), daemon=True
+        )
+        thread.start()
+        for pid in self.first.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        thread.join(timeout=30)
+
+        # What was committed before is all there, readable from both servers.
+        for server in (self.first, self.second):
+            status, body = self._get_when_ready(server, "/forms/magnesium-citrate/")
+            self.assertEqual(status, 200)
+            self.assertIn("New summary, approved on one server.", body)
+        form = MagnesiumForm.objects.get(pk=self.form.pk)
+        self.assertEqual(form.published_revision.number, 2)
+        # The interrupted save either committed whole or left nothing behind.
+        for revision in Revision.objects.filter(form=form):
+            self.assertTrue(
+                MagnesiumForm.history.filter(revision=revision).exists(),
+                f"revision {revision.number} has no rows",
+            )
+
+    def _save_ignoring_errors(self, path, page):
+        from urllib.parse import urlencode
+
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        base = re.search(r'name="base_revision" value="(\d+)"', page).group(1)
+        fields = {
+            "csrfmiddlewaretoken": token,
+            "name": "Magnesium citrate",
+            "slug": "magnesium-citrate",
+            "category": "organic-salt",
+            "elemental_mg_percent": "14.10",
+            "summary": "Interrupted edit.",
+            "edit_summary": "Interrupted",
+            "base_revision": base,
+        }
+        # The connection may die with the worker: that is the point.
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            self.first.request("POST", path, urlencode(fields))
+
+    def _get_when_ready(self, server, path):
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                return server.request("GET", path)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
