@@ -106,3 +106,27 @@ class DatabaseUnavailableTests(TestCase):
             response.json(), {"status": "unavailable", "database": "unreachable"}
         )
         self.assertIn("Retry-After", response)
+
+
+class ClientAddressTests(TestCase):
+    def address(self, **meta):
+        from django.test import RequestFactory
+
+        from monographs.security import client_ip_address
+
+        return client_ip_address(RequestFactory().get("/", **meta))
+
+    def test_without_proxies_the_peer_is_the_client(self):
+        self.assertEqual(
+            self.address(REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="203.0.113.5"),
+            "192.0.2.1",
+        )
+
+    @override_settings(MGREF_PROXY_COUNT=1)
+    def test_behind_one_proxy_a_forged_header_entry_is_ignored(self):
+        self.assertEqual(
+            self.address(
+                REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5"
+            ),
+            "203.0.113.5",
+        )
