@@ -1,47 +1,9 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CONTENT_MODELS = [
-    "citation",
-    "magnesiumform",
-    "synonym",
-    "indication",
-    "sideeffect",
-    "evidence",
-    "formsideeffect",
-    "dose",
-    "interaction",
-    "precaution",
-    "faq",
-]
-# Rows that only exist inside a monograph: editors remove them from the inline.
-MONOGRAPH_ROWS = [
-    "synonym",
-    "evidence",
-    "formsideeffect",
-    "dose",
-    "interaction",
-    "precaution",
-    "faq",
-]
-
-
-def editor_codenames():
-    codenames = [
-        f"{action}_{model}"
-        for model in CONTENT_MODELS
-        for action in ("view", "add", "change")
-    ]
-    codenames += [f"delete_{model}" for model in MONOGRAPH_ROWS]
-    return codenames
-
-
-def reviewer_codenames():
-    return (
-        editor_codenames()
-        + [f"delete_{model}" for model in CONTENT_MODELS if model not in MONOGRAPH_ROWS]
-        + ["publish_magnesiumform"]
-    )
+# The role definitions are plain data, shared with monographs.roles.sync_roles;
+# a change to them comes with a migration that calls this function again.
+from monographs.roles import EDITOR_PERMISSIONS, EDITORS, REVIEWER_PERMISSIONS, REVIEWERS
 
 
 def create_roles(apps, schema_editor):
@@ -54,10 +16,7 @@ def create_roles(apps, schema_editor):
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for name, codenames in [
-        ("Editors", editor_codenames()),
-        ("Reviewers", reviewer_codenames()),
-    ]:
+    for name, codenames in [(EDITORS, EDITOR_PERMISSIONS), (REVIEWERS, REVIEWER_PERMISSIONS)]:
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
             Permission.objects.filter(
@@ -67,9 +26,7 @@ def create_roles(apps, schema_editor):
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(
-        name__in=["Editors", "Reviewers"]
-    ).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=[EDITORS, REVIEWERS]).delete()
 
 
 class Migration(migrations.Migration):
