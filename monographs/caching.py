@@ -17,7 +17,6 @@ import hashlib
 from functools import wraps
 
 from django.core.cache import cache
-from django.db.models import F
 from django.http import HttpResponse
 from django.utils.cache import (
     get_conditional_response,
@@ -33,7 +32,6 @@ from monographs.models import (
     ReviewEvent,
     SideEffect,
 )
-from monographs.snapshots import published_records
 
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 PAGE_TIMEOUT = 60 * 60 * 24
@@ -65,23 +63,15 @@ def site_version(request, **kwargs):
 
 
 def monograph_version(request, slug, **kwargs):
-    """A monograph's public page: keyed by its published revision."""
-    record = published_records(MagnesiumForm, slug=slug).first()
-    if record is None:
-        return None
-    approval = (
-        ReviewEvent.objects.filter(
-            form_id=record.id,
-            action=ReviewEvent.Action.APPROVED,
-            revision=F("form__published_revision"),
-        )
-        .order_by("-created_at")
-        .values_list("revision_id", "created_at")
+    """A monograph's public page: keyed by its published revision (one query)."""
+    published = (
+        MagnesiumForm.objects.filter(published_slug=slug)
+        .values_list("published_revision_id", "published_at")
         .first()
     )
-    if approval is None:
+    if published is None or published[1] is None:
         return None
-    revision_id, approved_at = approval
+    revision_id, approved_at = published
     return f"revision-{revision_id}-{approved_at.timestamp()}", approved_at
 
 

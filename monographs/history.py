@@ -9,6 +9,7 @@ A write outside any context still gets a revision of its own, so no change
 to a monograph goes unrecorded.
 """
 
+import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -97,18 +98,24 @@ MONOGRAPH_MODELS = [
 ]
 
 
+@functools.cache
+def _text_fields(name):
+    model = apps.get_model("monographs", name)
+    # Reading model.history builds a manager class each time: once is enough.
+    workflow = set(model.history.model._history_excluded_fields)
+    return model, [
+        field.attname
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.CharField | models.TextField)
+        and field.name not in workflow
+    ]
+
+
 def content_size(form_id):
     """Characters of text a monograph holds now, all its rows included."""
     size = 0
     for name in MONOGRAPH_MODELS:
-        model = apps.get_model("monographs", name)
-        workflow = set(getattr(model.history.model, "_history_excluded_fields", ()))
-        text_fields = [
-            field.attname
-            for field in model._meta.concrete_fields
-            if isinstance(field, models.CharField | models.TextField)
-            and field.name not in workflow
-        ]
+        model, text_fields = _text_fields(name)
         lookup = {"pk": form_id} if name == "magnesiumform" else {"form_id": form_id}
         for values in model.objects.filter(**lookup).values_list(*text_fields):
             size += sum(len(value or "") for value in values)

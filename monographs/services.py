@@ -336,20 +336,24 @@ def monograph_approve(*, form, user, revision_number, comment=""):
         raise WorkflowError(
             f"Revision {revision.number} of {form} is already published."
         )
-    MagnesiumForm.objects.filter(pk=form.pk).update(
-        status=MagnesiumForm.Status.PUBLISHED, published_revision=revision
-    )
-    SearchDocument.objects.update_or_create(
-        form=form,
-        defaults={"revision": revision, **document_fields(snapshot(revision))},
-    )
-    return ReviewEvent.objects.create(
+    state = snapshot(revision)
+    event = ReviewEvent.objects.create(
         form=form,
         revision=revision,
         action=ReviewEvent.Action.APPROVED,
         user=user,
         comment=comment,
     )
+    MagnesiumForm.objects.filter(pk=form.pk).update(
+        status=MagnesiumForm.Status.PUBLISHED,
+        published_revision=revision,
+        published_slug=state.form.slug,
+        published_at=event.created_at,
+    )
+    SearchDocument.objects.update_or_create(
+        form=form, defaults={"revision": revision, **document_fields(state)}
+    )
+    return event
 
 
 @transaction.atomic
@@ -714,12 +718,16 @@ def _evidence_values(row, counts):
     }
 
 
-def monograph_import(*, parsed, user=None, publish_as=None, dry_run=False):
+def monograph_import(
+    *, parsed, user=None, publish_as=None, dry_run=False, with_diff=None
+):
     """Write one parsed file in one transaction, as one revision of its monograph.
 
     Imported content enters as a draft unless ``publish_as`` (a reviewer)
     approves it in the same transaction. With ``dry_run`` nothing is kept.
+    The diff of what changed is computed for a dry run, or when ``with_diff``.
     """
+    with_diff = dry_run if with_diff is None else with_diff
     name = parsed.path.name
     counts = WriteCounts()
     try:
@@ -749,7 +757,11 @@ def monograph_import(*, parsed, user=None, publish_as=None, dry_run=False):
                 .order_by("-number")
                 .first()
             )
-            diff = compare(snapshot(before) if before else None, snapshot(revision))
+            diff = (
+                compare(snapshot(before) if before else None, snapshot(revision))
+                if with_diff
+                else None
+            )
             if publish_as is not None and not dry_run:
                 monograph_approve(
                     form=form,

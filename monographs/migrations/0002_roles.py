@@ -3,7 +3,12 @@ from django.db import migrations
 
 # The role definitions are plain data, shared with monographs.roles.sync_roles;
 # a change to them comes with a migration that calls this function again.
-from monographs.roles import EDITOR_PERMISSIONS, EDITORS, REVIEWER_PERMISSIONS, REVIEWERS
+from monographs.roles import (
+    EDITOR_PERMISSIONS,
+    EDITORS,
+    REVIEWER_PERMISSIONS,
+    REVIEWERS,
+)
 
 
 def create_roles(apps, schema_editor):
@@ -16,7 +21,10 @@ def create_roles(apps, schema_editor):
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for name, codenames in [(EDITORS, EDITOR_PERMISSIONS), (REVIEWERS, REVIEWER_PERMISSIONS)]:
+    for name, codenames in [
+        (EDITORS, EDITOR_PERMISSIONS),
+        (REVIEWERS, REVIEWER_PERMISSIONS),
+    ]:
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
             Permission.objects.filter(
@@ -26,7 +34,9 @@ def create_roles(apps, schema_editor):
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=[EDITORS, REVIEWERS]).delete()
+    apps.get_model("auth", "Group").objects.filter(
+        name__in=[EDITORS, REVIEWERS]
+    ).delete()
 
 
 class Migration(migrations.Migration):

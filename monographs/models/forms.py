@@ -6,7 +6,7 @@ from markdownx.models import MarkdownxField
 
 from monographs.history import MonographHistory
 
-WORKFLOW_FIELDS = {"status", "published_revision"}
+WORKFLOW_FIELDS = {"status", "published_revision", "published_slug", "published_at"}
 
 
 class MagnesiumFormQuerySet(models.QuerySet):
@@ -136,9 +136,13 @@ class MagnesiumForm(models.Model):
         related_name="+",
         help_text="The revision readers see.",
     )
+    # Copied from the published revision on approval, so that a reader's page
+    # is found, and its cache key built, with one indexed query.
+    published_slug = models.SlugField(max_length=100, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = MagnesiumFormQuerySet.as_manager()
-    history = MonographHistory(excluded_fields=["status", "published_revision"])
+    history = MonographHistory(excluded_fields=sorted(WORKFLOW_FIELDS))
 
     class Meta:
         ordering = ["name"]

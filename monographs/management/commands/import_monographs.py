@@ -74,6 +74,7 @@ class Command(BaseCommand):
                     user=user,
                     publish_as=user if options["publish"] else None,
                     dry_run=options["dry_run"],
+                    with_diff=options["dry_run"] or options["verbosity"] > 1,
                 )
             except ImportProblem as problem:
                 totals["failed"] += 1
