@@ -1,8 +1,11 @@
+import re
+
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.views.generic import TemplateView
 
 from monographs.diffs import compare
@@ -18,6 +21,14 @@ from monographs.views.monographs import MonographMixin
 from monographs.views.params import page_of, whole_number
 
 REVISIONS_PER_PAGE = 50
+# Characters XML 1.0 cannot carry, which an edit summary may still contain.
+XML_INVALID_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value):
+    return XML_INVALID_RE.sub("", str(value))
+
+
 FEED_ITEMS = 30
 
 
@@ -190,10 +201,11 @@ class ChangesFeed(Feed):
         return self.published_revisions(forms_as_shown(staff=False))
 
     def item_title(self, revision):
-        return f"{revision.shown_form.name}, revision {revision.number}"
+        return xml_text(f"{revision.shown_form.name}, revision {revision.number}")
 
     def item_description(self, revision):
-        return revision.summary or "No edit summary."
+        # Atom marks the summary as HTML; an edit summary is plain text.
+        return escape(xml_text(revision.summary or "No edit summary."))
 
     def item_link(self, revision):
         return reverse(
@@ -208,7 +220,7 @@ class ChangesFeed(Feed):
         return revision.created_at
 
     def item_author_name(self, revision):
-        return revision.author_name
+        return xml_text(revision.author_name)
 
 
 class MonographHistoryFeed(ChangesFeed):
@@ -219,7 +231,7 @@ class MonographHistoryFeed(ChangesFeed):
         return as_instance(form)
 
     def title(self, form):
-        return f"mgref: history of {form.name}"
+        return xml_text(f"mgref: history of {form.name}")
 
     def link(self, form):
         return reverse("monographs:form-history", args=[form.slug])
