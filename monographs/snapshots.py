@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Max
 
+from monographs.markdown import citation_keys
 from monographs.models import (
     FAQ,
     Citation,
@@ -230,8 +231,6 @@ def published_citation_usage():
 
     A form cites what its rows have attached and what its text marks [@key].
     """
-    from monographs.markdown import citation_keys
-
     forms = {form.pk: form for form in published_forms()}
     usage = {}
 

@@ -17,29 +17,6 @@ class MagnesiumFormQuerySet(models.QuerySet):
     def awaiting_review(self):
         return self.filter(status=MagnesiumForm.Status.IN_REVIEW)
 
-    def for_detail_page(self):
-        from .entries import Evidence, FormSideEffect
-
-        return self.prefetch_related(
-            "synonyms",
-            models.Prefetch(
-                "evidence",
-                queryset=Evidence.objects.select_related("indication").prefetch_related(
-                    "citations"
-                ),
-            ),
-            models.Prefetch(
-                "side_effects",
-                queryset=FormSideEffect.objects.select_related(
-                    "side_effect"
-                ).prefetch_related("citations"),
-            ),
-            "doses__citations",
-            "interactions__citations",
-            "precautions__citations",
-            "faqs",
-        )
-
     def by_name(self, name):
         """The form whose name, slug or synonym matches ``name``, or None.
 
