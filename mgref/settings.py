@@ -160,6 +160,9 @@ else:
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A monograph's admin page posts every inline row's fields: Django's default
+# of 1,000 fields would cap a monograph at about 90 rows.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 AUTH_PASSWORD_VALIDATORS = [
     {

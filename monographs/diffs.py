@@ -18,6 +18,7 @@ from monographs.models import MagnesiumForm
 from monographs.snapshots import ROW_MODELS
 
 TOKEN_RE = re.compile(r"\s+|[^\s\w]|\w+")
+MAX_WORD_TOKENS = 2000
 
 FORM_FIELDS = [
     "name",
@@ -92,9 +93,15 @@ def _display(instance, name):
 
 
 def word_diff(old, new):
-    """HTML of ``new`` against ``old``, word by word, with <del> and <ins>."""
+    """HTML of ``new`` against ``old``, word by word, with <del> and <ins>.
+
+    Long texts are compared line by line instead: matching words is quadratic,
+    and a diff page must not become a way to tie up the server.
+    """
     old_tokens = TOKEN_RE.findall(old)
     new_tokens = TOKEN_RE.findall(new)
+    if max(len(old_tokens), len(new_tokens)) > MAX_WORD_TOKENS:
+        old_tokens, new_tokens = old.splitlines(True), new.splitlines(True)
     matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
     parts = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

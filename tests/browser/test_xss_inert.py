@@ -6,9 +6,10 @@ preview and admin pages. No dialog may fire, no console message may come
 from an injected script, and the DOM Chromium built (its parser, not ours)
 may hold no event handler, script URL or foreign document.
 
-Each page is loaded twice: with the site's Content-Security-Policy bypassed,
-so that the markup itself must be inert, and with it enforced, as readers
-get it. CSP violation reports are recorded in the test summary, not failed.
+Readers' pages are loaded twice: with the site's Content-Security-Policy
+bypassed, so that the markup itself must be inert, and with it enforced, as
+readers get it; the reviewer's pages with it bypassed. CSP violation reports
+are recorded in the test summary, not failed.
 """
 
 import re
