@@ -6,6 +6,7 @@ permalinks show any: all of them are snapshots, so readers see exactly what
 a reviewer approved, whatever was edited since.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.db.models import F, Max
@@ -75,6 +76,16 @@ class MonographSnapshot:
         return [(name, getattr(self, name)) for name in ROW_MODELS]
 
 
+@functools.cache
+def historical(model):
+    """The history table of ``model``.
+
+    ``model.history`` builds a new manager class on every access, a cost the
+    hot paths here should pay once.
+    """
+    return model.history.model
+
+
 def as_instance(record):
     """The object a historical record describes, without a query.
 
@@ -110,7 +121,7 @@ def _as_of(model, ids, when):
     """Objects of ``model`` with these ids as they were at ``when``, by id."""
     if not ids:
         return {}
-    records = _latest_records(model.history.model, id__in=ids, history_date__lte=when)
+    records = _latest_records(historical(model), id__in=ids, history_date__lte=when)
     return {record.id: as_instance(record) for record in records}
 
 
@@ -118,9 +129,13 @@ def cited_ids(model, records):
     """{history_id: [citation ids]} for historical records of a model with citations."""
     if not hasattr(model, "citations") or not records:
         return {}
-    links = model.history.model.citations.model.objects.filter(
-        history_id__in=[record.history_id for record in records]
-    ).values_list("history_id", "citation_id")
+    links = (
+        historical(model)
+        .citations.model.objects.filter(
+            history_id__in=[record.history_id for record in records]
+        )
+        .values_list("history_id", "citation_id")
+    )
     cited = {}
     for history_id, citation_id in links:
         cited.setdefault(history_id, []).append(citation_id)
@@ -139,7 +154,10 @@ def snapshot(revision):
     form_id = revision.form_id
     upto = {"revision__form_id": form_id, "revision__number__lte": revision.number}
     form_record = (
-        MagnesiumForm.history.filter(id=form_id, **upto).order_by("-history_id").first()
+        historical(MagnesiumForm)
+        .objects.filter(id=form_id, **upto)
+        .order_by("-history_id")
+        .first()
     )
     if form_record is None or form_record.history_type == "-":
         return None
@@ -148,7 +166,7 @@ def snapshot(revision):
     rows = {}
     citation_ids = set()
     for name, model in ROW_MODELS.items():
-        records = list(_latest_records(model.history.model, form_id=form_id, **upto))
+        records = list(_latest_records(historical(model), form_id=form_id, **upto))
         cited = cited_ids(model, records)
         rows[name] = []
         for record in records:
@@ -204,7 +222,7 @@ def published_records(model, **filters):
     One query for all monographs: the newest record of each row among the
     revisions up to its monograph's published one.
     """
-    historical_model = model.history.model
+    historical_model = historical(model)
     newest = (
         historical_model.objects.filter(
             revision__form__published_revision__isnull=False,
