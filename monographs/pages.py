@@ -21,18 +21,6 @@ class RenderedRow:
 class MonographPage:
     """Everything the monograph template shows, rendered once from a snapshot."""
 
-    FORM_TEXT_FIELDS = (
-        "summary",
-        "composition_note",
-        "absorption_notes",
-        "tolerability_notes",
-        "usage",
-        "dosage_notes",
-        "precaution_notes",
-        "mechanism",
-        "disclaimer",
-    )
-
     def __init__(self, snapshot):
         self.snapshot = snapshot
         self.form = snapshot.form
@@ -50,20 +38,6 @@ class MonographPage:
         self.numbering = CitationNumbering(self._citations())
         self._render()
 
-    def _texts(self):
-        for name in self.FORM_TEXT_FIELDS:
-            yield getattr(self.form, name)
-        for row in self.evidence:
-            yield row.summary
-        for row in self.side_effects:
-            yield row.notes
-        for row in self.doses:
-            yield row.notes
-        for row in self.precautions:
-            yield row.text
-        for row in self.faqs:
-            yield row.answer
-
     def _citations(self):
         attached = {
             citation.key: citation
@@ -77,7 +51,7 @@ class MonographPage:
             for row in rows
             for citation in row.cited
         }
-        keys = {key for text in self._texts() for key in citation_keys(text)}
+        keys = {key for text in self.snapshot.texts() for key in citation_keys(text)}
         missing = keys - attached.keys()
         if missing:
             attached.update(

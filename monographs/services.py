@@ -6,7 +6,7 @@ row it touches is recorded in history with the same author and reason.
 """
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,11 +53,6 @@ class WriteCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    changed_objects: list = field(default_factory=list)
-
-    @property
-    def changed(self):
-        return self.created + self.updated
 
 
 def _upsert(model, lookup, values, counts, *, citations=None):
@@ -89,8 +84,6 @@ def _upsert(model, lookup, values, counts, *, citations=None):
         counts.updated += 1
     else:
         counts.unchanged += 1
-    if changed:
-        counts.changed_objects.append(instance)
     return instance
 
 

@@ -75,6 +75,15 @@ class MonographSnapshot:
         """(name, rows) for each kind of row, in page order."""
         return [(name, getattr(self, name)) for name in ROW_MODELS]
 
+    def texts(self):
+        """Every piece of Markdown the monograph holds, its rows' included."""
+        for name in TEXT_FIELDS[MagnesiumForm]:
+            yield getattr(self.form, name)
+        for name, rows in self.rows():
+            for field_name in TEXT_FIELDS.get(ROW_MODELS[name], ()):
+                for row in rows:
+                    yield getattr(row, field_name)
+
 
 @functools.cache
 def historical(model):

@@ -7,7 +7,12 @@ from django.views.decorators.http import require_GET
 
 from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
 from monographs.pages import MonographPage
-from monographs.snapshots import published_forms, published_records, snapshot
+from monographs.snapshots import (
+    TEXT_FIELDS,
+    published_forms,
+    published_records,
+    snapshot,
+)
 from monographs.views.params import whole_number
 
 PAGE_SIZE = 20
@@ -103,18 +108,7 @@ def form_detail(request, slug):
         request, page.form, revision, approval, [s.name for s in page.synonyms]
     )
     data["sections_html"] = {
-        name: str(getattr(page, name))
-        for name in [
-            "summary",
-            "composition_note",
-            "absorption_notes",
-            "tolerability_notes",
-            "usage",
-            "dosage_notes",
-            "precaution_notes",
-            "mechanism",
-            "disclaimer",
-        ]
+        name: str(getattr(page, name)) for name in TEXT_FIELDS[MagnesiumForm]
     }
     data["evidence"] = [
         {
