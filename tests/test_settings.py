@@ -87,3 +87,27 @@ class DevelopmentSettingsTests(SimpleTestCase):
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("True django.db.backends.sqlite3", result.stdout)
+
+
+class DatabaseSettingsTests(SimpleTestCase):
+    def database_options(self, database_url):
+        result = manage(
+            "shell",
+            "-c",
+            "from django.conf import settings; "
+            "print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))",
+            env={"DATABASE_URL": database_url} if database_url else {},
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout
+
+    def test_sqlite_takes_the_write_lock_up_front_and_waits_for_it(self):
+        options = self.database_options("")
+        self.assertIn("('transaction_mode', 'IMMEDIATE')", options)
+        self.assertIn("('timeout', 20)", options)
+        self.assertIn("PRAGMA journal_mode=WAL", options)
+
+    def test_postgresql_gets_no_sqlite_options(self):
+        options = self.database_options("postgres://u@127.0.0.1:5432/mgref")
+        self.assertNotIn("transaction_mode", options)
+        self.assertNotIn("PRAGMA", options)
