@@ -173,9 +173,19 @@ else:
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-# A monograph's admin page posts every inline row's fields: Django's default
-# of 1,000 fields would cap a monograph at about 90 rows.
+# Request bodies. A monograph's admin page posts every inline row's fields:
+# Django's default of 1,000 fields would cap a monograph at about 90 rows, so
+# up to 10,000 fields are accepted, and up to 10 MB of form data (Django's
+# default is 2.5 MB; file uploads do not count): room for a large monograph
+# whose Markdown fields (at most 100,000 characters each) are URL-encoded.
+# A larger post is answered 413 (monographs.security.bad_request).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Logging in (the admin's login page): with no next= or one pointing off the
+# site, land on the admin index.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -227,6 +237,9 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "monographs.markdown.markdownify"
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/png", "image/jpeg", "image/webp"]
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
 MARKDOWNX_MEDIA_PATH = "uploads/"
+# Uploaded images are decoded and re-encoded (monographs.editor_views): at
+# most this many pixels, so a small file cannot expand into gigabytes.
+MGREF_UPLOAD_MAX_PIXELS = 40_000_000
 
 # No inline script or style anywhere, nothing from other origins, no framing.
 CONTENT_SECURITY_POLICY = {

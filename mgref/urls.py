@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -20,3 +21,20 @@ urlpatterns = [
     path("favicon.ico", site.favicon),
     path("", include("monographs.urls")),
 ]
+
+# Uploaded images, in DEBUG and in production alike (whitenoise serves static
+# files only). Only the content-hashed names the upload endpoint writes are
+# served. A deployment may serve MEDIA_URL from the reverse proxy or a storage
+# URL instead; with an absolute MEDIA_URL this route is left out.
+if "://" not in settings.MEDIA_URL and not settings.MEDIA_URL.startswith("//"):
+    urlpatterns.insert(
+        0,
+        path(
+            f"{settings.MEDIA_URL.lstrip('/')}{settings.MARKDOWNX_MEDIA_PATH}<str:name>",
+            editor_views.uploaded_image,
+            name="uploaded-image",
+        ),
+    )
+
+# A request body over DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 that says so.
+handler400 = "monographs.security.bad_request"

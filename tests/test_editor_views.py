@@ -1,3 +1,4 @@
+import hashlib
 import io
 import os
 import shutil
@@ -230,9 +231,12 @@ class ImageUploadTests(TestCase):
                 self.assertEqual(stored.parent, Path(settings.MARKDOWNX_MEDIA_PATH))
                 self.assertEqual(stored.suffix, f".{extension}")
                 self.assertTrue(url.endswith(f"/{stored.name}"), url)
-                self.assertEqual((Path(self.media_root) / stored).read_bytes(), data)
+                # Re-encoded, and named by the SHA-256 of what was stored.
+                saved_bytes = (Path(self.media_root) / stored).read_bytes()
+                self.assertEqual(stored.stem, hashlib.sha256(saved_bytes).hexdigest())
                 with Image.open(Path(self.media_root) / stored) as saved:
                     self.assertEqual(saved.format, image_format)
+                    self.assertEqual(saved.size, (8, 8))
 
     def test_stored_name_comes_from_the_content_not_the_upload_name(self):
         self.client.force_login(self.staff)
@@ -244,12 +248,19 @@ class ImageUploadTests(TestCase):
         self.assertNotIn("evil", str(stored))
         self.assertNotIn("evil", response.json()["image_code"])
 
-    def test_each_upload_gets_its_own_file(self):
+    def test_the_same_image_is_stored_once(self):
         self.client.force_login(self.staff)
         data = image_bytes("PNG")
         first = self.upload("same.png", data, "image/png").json()["image_code"]
-        second = self.upload("same.png", data, "image/png").json()["image_code"]
-        self.assertNotEqual(first, second)
+        second = self.upload("other.png", data, "image/png").json()["image_code"]
+        self.assertEqual(first, second)
+        self.assertEqual(len(self.stored_files()), 1)
+
+    def test_different_images_get_different_files(self):
+        self.client.force_login(self.staff)
+        first = self.upload("a.png", image_bytes("PNG"), "image/png")
+        second = self.upload("b.png", image_bytes("PNG", size=(9, 9)), "image/png")
+        self.assertNotEqual(first.json()["image_code"], second.json()["image_code"])
         self.assertEqual(len(self.stored_files()), 2)
 
     def test_svg_is_rejected(self):
