@@ -2,10 +2,11 @@
 Public pages cached by what they show.
 
 A published revision never changes, so a monograph's page is cached under its
-published revision: approving a new one simply makes new keys. Pages drawn
-from many monographs (lists, search, the API, history, feeds) are cached under
-the time of the latest approval, read from the database on every request, so
-that every app server moves to new keys the moment an approval commits.
+published revision: approving a new one, or deleting the monograph, simply
+makes new keys. Pages drawn from many monographs (lists, search, the API,
+history, feeds) are cached under the time of the latest approval or
+withdrawal, read from the database on every request, so that every app
+server moves to new keys the moment it commits.
 
 Only anonymous requests are cached or answered from the cache: staff see
 drafts and banners that must never reach readers, and never get a cached
@@ -25,13 +26,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, quote_etag
 
-from monographs.models import (
-    Citation,
-    Indication,
-    MagnesiumForm,
-    ReviewEvent,
-    SideEffect,
-)
+from monographs.models import Publication
 
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 PAGE_TIMEOUT = 60 * 60 * 24
@@ -39,21 +34,17 @@ BROWSER_MAX_AGE = 60
 
 
 def publication_stamp():
-    """When shared pages last changed: the latest approval, or the latest edit
-    of the citations, uses and side effects, which are not reviewed per page."""
-    stamps = [
-        ReviewEvent.objects.filter(action=ReviewEvent.Action.APPROVED)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
+    """When shared pages last changed: the latest approval or withdrawal.
+
+    Citations and topics reach readers only through approved documents, so
+    the publications alone say when any public page changed.
+    """
+    stamp = (
+        Publication.objects.order_by("-approved_at")
+        .values_list("approved_at", flat=True)
         .first()
-    ]
-    for model in (Citation, Indication, SideEffect):
-        stamps.append(
-            model.history.order_by("-history_date")
-            .values_list("history_date", flat=True)
-            .first()
-        )
-    return max(filter(None, stamps), default=EPOCH)
+    )
+    return stamp or EPOCH
 
 
 def site_version(request, **kwargs):
@@ -65,14 +56,15 @@ def site_version(request, **kwargs):
 def monograph_version(request, slug, **kwargs):
     """A monograph's public page: keyed by its published revision (one query)."""
     published = (
-        MagnesiumForm.objects.filter(published_slug=slug)
-        .values_list("published_revision_id", "published_at")
+        Publication.objects.filter(slug=slug)
+        .order_by("withdrawn")
+        .values_list("revision_id", "approved_at", "withdrawn")
         .first()
     )
-    if published is None or published[1] is None:
+    if published is None:
         return None
-    revision_id, approved_at = published
-    return f"revision-{revision_id}-{approved_at.timestamp()}", approved_at
+    revision_id, approved_at, withdrawn = published
+    return f"revision-{revision_id}-{withdrawn}-{approved_at.timestamp()}", approved_at
 
 
 def cached_public_page(version):

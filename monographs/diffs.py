@@ -1,9 +1,17 @@
 """
-What changed between two snapshots of a monograph: per section word by
-word, per row added, removed or changed.
+What changed between two documents of a monograph, section by section.
+
+The form's own fields are compared section by section (monographs.schema),
+rows are matched by id and shown as added, removed or changed with their
+field changes, and the citations the documents quote are compared too, so
+that a corrected reference shows in the review of every page citing it.
+Text is compared word by word; stored text is normalised (LF, no trailing
+whitespace), so line endings and whitespace never show as a change.
 
 The HTML marks changes with <ins>/<del> and says "added"/"removed" in words
-too, so that the diff does not rely on colour.
+too, so that the diff does not rely on colour. Every diff is bounded: past
+a size where matching words would be slow, it matches lines, and past that
+it shows the old and new text whole, and says so.
 """
 
 import difflib
@@ -14,75 +22,80 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
-from monographs.models import MagnesiumForm
-from monographs.snapshots import ROW_MODELS
+from monographs.schema import (
+    ROW_KINDS,
+    STAFF_FORM_FIELDS,
+    citation_fields,
+    field_label,
+    form_sections,
+)
 
-TOKEN_RE = re.compile(r"\s+|[^\s\w]|\w+")
-MAX_WORD_TOKENS = 2000
-
-FORM_FIELDS = [
-    "name",
-    "slug",
-    "category",
-    "formula_basis",
-    "elemental_mg_percent",
-    "composition_note",
-    "absorption_notes",
-    "tolerability_notes",
-    "summary",
-    "usage",
-    "mechanism",
-    "dosage_notes",
-    "precaution_notes",
-    "disclaimer",
-]
-# Imported text not yet placed: reviewers see it change, readers never do.
-STAFF_FORM_FIELDS = ["other_sections"]
-
-ROW_FIELDS = {
-    "synonyms": ["name", "slug"],
-    "evidence": [
-        "indication",
-        "direction",
-        "certainty",
-        "applicability",
-        "studies_improved",
-        "studies_total",
-        "summary",
-    ],
-    "side_effects": ["side_effect", "frequency", "seriousness", "notes"],
-    "doses": [
-        "population",
-        "purpose",
-        "minimum_mg",
-        "maximum_mg",
-        "timing",
-        "notes",
-        "exceeds_ul_acknowledged",
-        "position",
-    ],
-    "interactions": [
-        "drug_class",
-        "examples",
-        "significance",
-        "mechanism",
-        "management",
-        "position",
-    ],
-    "precautions": ["kind", "label", "text", "position"],
-    "faqs": ["question", "answer", "position"],
-}
+# Words with the space after them, or one punctuation mark: whitespace on its
+# own would be the most common token, which makes matching slow.
+TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
+# SequenceMatcher's cost grows with the product of the two lengths: past
+# these, compare coarser units.
+MAX_WORD_WORK = 400_000
+MAX_LINE_WORK = 4_000_000
+COARSE_NOTE = (
+    '<p class="diff-note">This text changed too much to compare word by '
+    "word: the old and new versions are shown whole.</p>"
+)
 
 
-def _label(model, name):
-    return capfirst(model._meta.get_field(name).verbose_name)
+def _marked(tag, text, words):
+    if not text:
+        return ""
+    return (
+        f'<{tag}><span class="visually-hidden">[{words}: </span>{escape(text)}'
+        f'<span class="visually-hidden">]</span></{tag}>'
+    )
+
+
+def _opcodes_html(old_tokens, new_tokens, *, refine=False):
+    matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens)
+    parts = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        removed = "".join(old_tokens[i1:i2])
+        added = "".join(new_tokens[j1:j2])
+        if tag == "equal":
+            parts.append(escape(added))
+        elif refine and tag == "replace":
+            parts.append(_words(removed, added))
+        else:
+            parts.append(_marked("del", removed, "removed"))
+            parts.append(_marked("ins", added, "added"))
+    return "".join(parts)
+
+
+def _words(old, new):
+    old_tokens, new_tokens = TOKEN_RE.findall(old), TOKEN_RE.findall(new)
+    if len(old_tokens) * len(new_tokens) <= MAX_WORD_WORK:
+        return _opcodes_html(old_tokens, new_tokens)
+    return _marked("del", old, "removed") + _marked("ins", new, "added")
+
+
+def word_diff(old, new):
+    """HTML of ``new`` against ``old``: lines first, then words within them."""
+    if old == new:
+        return mark_safe(escape(new))
+    old_lines, new_lines = old.splitlines(True), new.splitlines(True)
+    if len(old_lines) * len(new_lines) > MAX_LINE_WORK:
+        return mark_safe(
+            COARSE_NOTE
+            + _marked("del", old, "removed")
+            + _marked("ins", new, "added")
+        )
+    return mark_safe(_opcodes_html(old_lines, new_lines, refine=True))
 
 
 def _display(instance, name):
-    field = instance._meta.get_field(name)
-    if field.is_relation:
+    if instance is None:
+        return ""
+    field_object = instance._meta.get_field(name)
+    if field_object.is_relation:
         return str(getattr(instance, name))
-    if field.choices:
+    if field_object.choices:
         return str(getattr(instance, f"get_{name}_display")())
     value = getattr(instance, name)
     if value is None:
@@ -90,37 +103,6 @@ def _display(instance, name):
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def word_diff(old, new):
-    """HTML of ``new`` against ``old``, word by word, with <del> and <ins>.
-
-    Long texts are compared line by line instead: matching words is quadratic,
-    and a diff page must not become a way to tie up the server.
-    """
-    old_tokens = TOKEN_RE.findall(old)
-    new_tokens = TOKEN_RE.findall(new)
-    if max(len(old_tokens), len(new_tokens)) > MAX_WORD_TOKENS:
-        old_tokens, new_tokens = old.splitlines(True), new.splitlines(True)
-    matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
-    parts = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        removed = escape("".join(old_tokens[i1:i2]))
-        added = escape("".join(new_tokens[j1:j2]))
-        if tag == "equal":
-            parts.append(added)
-            continue
-        if removed:
-            parts.append(
-                f'<del><span class="visually-hidden">[removed: </span>{removed}'
-                '<span class="visually-hidden">]</span></del>'
-            )
-        if added:
-            parts.append(
-                f'<ins><span class="visually-hidden">[added: </span>{added}'
-                '<span class="visually-hidden">]</span></ins>'
-            )
-    return mark_safe("".join(parts))
 
 
 @dataclass
@@ -143,14 +125,31 @@ class RowChange:
 
 
 @dataclass
-class MonographDiff:
-    old: object
-    new: object
-    fields: list
-    rows: list
+class SectionDiff:
+    title: str
+    fields: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
 
     def __bool__(self):
         return bool(self.fields or self.rows)
+
+
+@dataclass
+class MonographDiff:
+    old: object
+    new: object
+    sections: list
+
+    def __bool__(self):
+        return any(self.sections)
+
+    @property
+    def fields(self):
+        return [change for section in self.sections for change in section.fields]
+
+    @property
+    def rows(self):
+        return [change for section in self.sections for change in section.rows]
 
     def summary(self):
         """Short words for what changed, e.g. ['Summary', 'Doses: 1 added']."""
@@ -165,53 +164,90 @@ class MonographDiff:
         return parts
 
 
-def _citations_text(row):
-    return ", ".join(citation.key for citation in getattr(row, "cited", []))
-
-
-def _row_changes(model, name, old_row, new_row):
+def _changes(model_name, names, old, new):
     changes = []
-    for field_name in ROW_FIELDS[name]:
-        old = _display(old_row, field_name) if old_row is not None else ""
-        new = _display(new_row, field_name) if new_row is not None else ""
-        if old != new:
-            changes.append(FieldChange(_label(model, field_name), old, new))
-    if hasattr(model, "citations"):
-        old = _citations_text(old_row) if old_row is not None else ""
-        new = _citations_text(new_row) if new_row is not None else ""
-        if old != new:
-            changes.append(FieldChange("Citations", old, new))
+    for name in names:
+        before, after = _display(old, name), _display(new, name)
+        if before != after:
+            changes.append(FieldChange(field_label(model_name, name), before, after))
     return changes
 
 
-def compare(old, new, *, staff_fields=True):
-    """The changes from snapshot ``old`` (None for an empty monograph) to ``new``."""
-    fields = []
-    for name in FORM_FIELDS + (STAFF_FORM_FIELDS if staff_fields else []):
-        before = _display(old.form, name) if old is not None else ""
-        after = _display(new.form, name)
+def _citations_text(row):
+    return ", ".join(citation.key for citation in getattr(row, "cited", None) or [])
+
+
+def _row_changes(kind, old_row, new_row):
+    changes = _changes(kind.model_name, kind.fields, old_row, new_row)
+    if kind.cites:
+        before = _citations_text(old_row) if old_row is not None else ""
+        after = _citations_text(new_row) if new_row is not None else ""
         if before != after:
-            fields.append(FieldChange(_label(MagnesiumForm, name), before, after))
-    rows = []
-    for name, model in ROW_MODELS.items():
-        section = capfirst(model._meta.verbose_name_plural)
-        old_rows = {row.pk: row for row in getattr(old, name, [])} if old else {}
-        new_rows = {row.pk: row for row in getattr(new, name)}
-        for pk, row in new_rows.items():
-            before = old_rows.get(pk)
-            changes = _row_changes(model, name, before, row)
-            if before is None:
-                rows.append(RowChange(section, "added", str(row), changes))
-            elif changes:
-                rows.append(RowChange(section, "changed", str(row), changes))
-        for pk, row in old_rows.items():
-            if pk not in new_rows:
-                rows.append(
-                    RowChange(
-                        section,
-                        "removed",
-                        str(row),
-                        _row_changes(model, name, row, None),
-                    )
+            changes.append(FieldChange("Citations", before, after))
+    return changes
+
+
+def _rows_section(kind, old, new):
+    section = SectionDiff(kind.label)
+    old_rows = {row.pk: row for row in getattr(old, kind.name)} if old else {}
+    new_rows = {row.pk: row for row in getattr(new, kind.name)} if new else {}
+    for pk, row in new_rows.items():
+        before = old_rows.get(pk)
+        changes = _row_changes(kind, before, row)
+        if before is None:
+            section.rows.append(RowChange(kind.label, "added", str(row), changes))
+        elif changes:
+            section.rows.append(RowChange(kind.label, "changed", str(row), changes))
+    for pk, row in old_rows.items():
+        if pk not in new_rows:
+            section.rows.append(
+                RowChange(
+                    kind.label, "removed", str(row), _row_changes(kind, row, None)
                 )
-    return MonographDiff(old=old, new=new, fields=fields, rows=rows)
+            )
+    return section
+
+
+def _citations_section(old, new):
+    """Citations both documents quote whose metadata changed in between."""
+    section = SectionDiff("References")
+    old_by_id = {c.pk: c for c in (old.citations.values() if old else [])}
+    for citation in new.citations.values() if new else []:
+        before = old_by_id.get(citation.pk)
+        if before is None:
+            continue
+        changes = _changes("Citation", citation_fields(), before, citation)
+        if changes:
+            section.rows.append(
+                RowChange("References", "changed", citation.key, changes)
+            )
+    return section
+
+
+def compare(old, new, *, staff_fields=True):
+    """The changes from document ``old`` to ``new`` (either None: no monograph)."""
+    sections = []
+    for form_section in form_sections():
+        names = [
+            name
+            for name in form_section.fields
+            if staff_fields or name not in STAFF_FORM_FIELDS
+        ]
+        if not names:
+            continue
+        sections.append(
+            SectionDiff(
+                capfirst(form_section.title),
+                fields=_changes(
+                    "MagnesiumForm",
+                    names,
+                    old.form if old else None,
+                    new.form if new else None,
+                ),
+            )
+        )
+    sections += [_rows_section(kind, old, new) for kind in ROW_KINDS]
+    sections.append(_citations_section(old, new))
+    return MonographDiff(
+        old=old, new=new, sections=[section for section in sections if section]
+    )

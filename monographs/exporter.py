@@ -24,7 +24,7 @@ def _item(text):
 
 
 def monograph_markdown(state):
-    """The file for a snapshot (see monographs.snapshots), as text."""
+    """The file for a monograph document (see monographs.documents), as text."""
     form = state.form
     facts = {
         "layout": "minimal-medicine",

@@ -6,7 +6,7 @@ that citations are numbered in order of first appearance.
 from dataclasses import dataclass, field
 
 from monographs.markdown import CitationNumbering, citation_keys, render_markdown
-from monographs.models import Citation, Evidence, FormSideEffect, Interaction
+from monographs.models import Evidence, FormSideEffect, Interaction
 
 SIGNIFICANCE_ORDER = list(Interaction.Significance.values)
 
@@ -19,7 +19,7 @@ class RenderedRow:
 
 
 class MonographPage:
-    """Everything the monograph template shows, rendered once from a snapshot."""
+    """Everything the monograph template shows, rendered once from a document."""
 
     def __init__(self, snapshot):
         self.snapshot = snapshot
@@ -51,13 +51,11 @@ class MonographPage:
             for row in rows
             for citation in row.cited
         }
+        # Text cites by key: the document holds those citations as they stood.
         keys = {key for text in self.snapshot.texts() for key in citation_keys(text)}
-        missing = keys - attached.keys()
-        if missing:
-            attached.update(
-                (citation.key, citation)
-                for citation in Citation.objects.filter(key__in=missing)
-            )
+        for key in keys - attached.keys():
+            if key in self.snapshot.citations:
+                attached[key] = self.snapshot.citations[key]
         return attached.values()
 
     def _text(self, text):

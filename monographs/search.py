@@ -56,7 +56,7 @@ def plain_text(markdown_text):
 
 
 def document_fields(state):
-    """The searchable text of a snapshot (see monographs.snapshots)."""
+    """The searchable text of a monograph document (see monographs.documents)."""
     form = state.form
     parts = [
         form.summary,

@@ -1,14 +1,7 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from monographs.models import (
-    Evidence,
-    FormSideEffect,
-    Indication,
-    ReviewEvent,
-    SideEffect,
-)
-from monographs.snapshots import published_forms, published_records
+from monographs.selectors import published_forms, published_topics
 
 
 class FormSitemap(Sitemap):
@@ -16,33 +9,23 @@ class FormSitemap(Sitemap):
     priority = 0.8
 
     def items(self):
-        forms = published_forms()
-        approvals = {
-            event.form_id: event.created_at
-            for event in ReviewEvent.objects.filter(
-                action=ReviewEvent.Action.APPROVED
-            ).order_by("created_at")
-        }
-        for form in forms:
-            form.approved_at = approvals.get(form.pk)
-        return forms
+        return published_forms()
 
     def lastmod(self, form):
-        return form.approved_at
+        return form.publication.approved_at
 
 
 class TopicSitemap(Sitemap):
-    """Uses and side effects that a published monograph mentions."""
+    """Uses and side effects that a published monograph names."""
 
     changefreq = "monthly"
     priority = 0.5
 
-    def __init__(self, model, row_model, field):
-        self.model, self.row_model, self.field = model, row_model, field
+    def __init__(self, topic):
+        self.topic = topic
 
     def items(self):
-        used = published_records(self.row_model).values(self.field)
-        return self.model.objects.filter(pk__in=used)
+        return list(published_topics(self.topic).values())
 
 
 class PageSitemap(Sitemap):
@@ -66,6 +49,6 @@ class PageSitemap(Sitemap):
 SITEMAPS = {
     "pages": PageSitemap,
     "forms": FormSitemap,
-    "indications": TopicSitemap(Indication, Evidence, "indication_id"),
-    "side-effects": TopicSitemap(SideEffect, FormSideEffect, "side_effect_id"),
+    "indications": TopicSitemap("indication"),
+    "side-effects": TopicSitemap("side_effect"),
 }

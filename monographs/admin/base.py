@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
@@ -27,7 +28,9 @@ class ContentAdmin(SimpleHistoryAdmin):
         if request.method != "POST":
             return super().changeform_view(request, object_id, form_url, extra_context)
         reason = request.POST.get("edit_summary", "").strip()
-        with change_context(reason=reason, user=request.user):
+        # The revision is written when the context ends: inside the
+        # transaction, so that a save completes with its revision or not at all.
+        with transaction.atomic(), change_context(reason=reason, user=request.user):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -45,7 +48,7 @@ class ContentAdmin(SimpleHistoryAdmin):
                 request, "Give a reason for the deletion: it is kept in the history."
             )
             return HttpResponseRedirect(request.get_full_path())
-        with change_context(reason=reason, user=request.user):
+        with transaction.atomic(), change_context(reason=reason, user=request.user):
             return super().delete_view(request, object_id, extra_context)
 
 

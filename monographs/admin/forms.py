@@ -1,11 +1,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from markdownx.models import MarkdownxField
 
 from monographs.diffs import compare
+from monographs.documents import document_load
 from monographs.markdown import citation_keys
 from monographs.models import Citation, MagnesiumForm, Revision
-from monographs.snapshots import snapshot
+from monographs.schema import markdown_fields
 
 
 class CitationMarkersMixin:
@@ -13,14 +13,10 @@ class CitationMarkersMixin:
 
     def clean(self):
         cleaned_data = super().clean()
-        markdown_fields = [
-            field.name
-            for field in self._meta.model._meta.fields
-            if isinstance(field, MarkdownxField) and field.name in cleaned_data
-        ]
         keys_by_field = {
             name: citation_keys(cleaned_data.get(name) or "")
-            for name in markdown_fields
+            for name in markdown_fields(self._meta.model.__name__)
+            if name in cleaned_data
         }
         wanted = {key for keys in keys_by_field.values() for key in keys}
         known = set(
@@ -67,9 +63,10 @@ def describe_conflict(form_id, base_number, latest_number):
         f"at {revision.created_at:%H:%M} (“{revision.summary or 'no summary'}”)"
         for revision in revisions
     )
-    old = Revision.objects.for_form(form_id).filter(number=base_number).first()
-    new = Revision.objects.for_form(form_id).get(number=latest_number)
-    changed = compare(snapshot(old) if old else None, snapshot(new)).summary()
+    revisions = Revision.objects.with_document().for_form(form_id)
+    old = revisions.filter(number=base_number).first()
+    new = revisions.get(number=latest_number)
+    changed = compare(document_load(old) if old else None, document_load(new)).summary()
     return (
         "Someone else saved this monograph while you were editing it, so your changes "
         f"were not saved. Saved meanwhile: {saved}. Changed: "

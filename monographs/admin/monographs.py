@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -11,6 +12,7 @@ from monographs.admin.base import ContentAdmin, ContentInline
 from monographs.admin.forms import MonographForm
 from monographs.diffs import compare
 from monographs.markdown import citation_keys
+from monographs.documents import document_load
 from monographs.models import (
     FAQ,
     Dose,
@@ -19,12 +21,12 @@ from monographs.models import (
     Interaction,
     MagnesiumForm,
     Precaution,
+    Publication,
     ReviewEvent,
     Revision,
     Synonym,
 )
 from monographs.permissions import can_publish
-from monographs.snapshots import ROW_MODELS, snapshot
 
 
 class SynonymInline(ContentInline):
@@ -88,6 +90,21 @@ class FAQInline(ContentInline):
     fields = [("question", "position"), "answer"]
 
 
+class StatusFilter(admin.SimpleListFilter):
+    """Workflow state is read from the review events, not stored on the row."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return MagnesiumForm.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in MagnesiumForm.Status.values:
+            return queryset.filter(workflow_status=self.value())
+        return queryset
+
+
 def ul_warnings(state):
     return [dose for dose in state.doses if dose.exceeds_ul] if state else []
 
@@ -101,11 +118,10 @@ class MagnesiumFormAdmin(ContentAdmin):
         "name",
         "category",
         "elemental_mg_percent",
-        "status",
+        "status_display",
         "published_number",
     ]
-    list_filter = ["status", "category"]
-    list_select_related = ["published_revision"]
+    list_filter = [StatusFilter, "category"]
     search_fields = ["name", "synonyms__name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [
@@ -151,9 +167,24 @@ class MagnesiumFormAdmin(ContentAdmin):
         ("Save", {"fields": ["edit_summary", "base_revision"]}),
     ]
 
-    @admin.display(description="published revision")
+    def get_queryset(self, request):
+        published = Publication.objects.live().filter(form_id=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .with_status()
+            .annotate(
+                published_number=Subquery(published.values("revision__number")[:1])
+            )
+        )
+
+    @admin.display(description="status", ordering="workflow_status")
+    def status_display(self, form):
+        return MagnesiumForm.Status(form.workflow_status).label
+
+    @admin.display(description="published revision", ordering="published_number")
     def published_number(self, form):
-        return form.published_revision.number if form.published_revision else "—"
+        return form.published_number or "—"
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -217,11 +248,6 @@ class MagnesiumFormAdmin(ContentAdmin):
                 name=f"{prefix}_revert",
             ),
             path(
-                "<path:object_id>/rows/<str:kind>/<int:row_id>/recover/",
-                view(require_POST(self.recover_row_view)),
-                name=f"{prefix}_recover_row",
-            ),
-            path(
                 "<path:object_id>/submit/",
                 view(require_POST(self.submit_view)),
                 name=f"{prefix}_submit",
@@ -261,12 +287,17 @@ class MagnesiumFormAdmin(ContentAdmin):
 
     def pending_changes(self, monograph):
         """(latest revision, diff against the published one, UL warnings)."""
-        latest = Revision.objects.for_form(monograph.pk).order_by("-number").first()
+        latest = Revision.objects.with_document().latest_for(monograph.pk)
         if latest is None:
             return None, None, []
-        new = snapshot(latest)
-        published = monograph.published_revision
-        old = snapshot(published) if published else None
+        new = document_load(latest)
+        publication = (
+            Publication.objects.live()
+            .select_related("revision")
+            .filter(form_id=monograph.pk)
+            .first()
+        )
+        old = document_load(publication.revision) if publication else None
         return latest, compare(old, new), ul_warnings(new)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -288,9 +319,7 @@ class MagnesiumFormAdmin(ContentAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         entries = []
-        for monograph in MagnesiumForm.objects.awaiting_review().select_related(
-            "published_revision"
-        ):
+        for monograph in MagnesiumForm.objects.awaiting_review():
             latest, diff, warnings = self.pending_changes(monograph)
             submitted = (
                 monograph.review_events.filter(action=ReviewEvent.Action.SUBMITTED)
@@ -401,29 +430,6 @@ class MagnesiumFormAdmin(ContentAdmin):
         }
         for revision in revisions:
             revision.approval = approvals.get(revision.pk)
-        deleted_rows = []
-        for kind, model in ROW_MODELS.items():
-            live = set(
-                model.objects.filter(form=monograph).values_list("pk", flat=True)
-            )
-            seen = set()
-            for record in model.history.filter(form_id=monograph.pk).order_by(
-                "-history_id"
-            ):
-                if record.id in seen:
-                    continue
-                seen.add(record.id)
-                if record.history_type == "-" and record.id not in live:
-                    deleted_rows.append(
-                        {
-                            "kind": kind,
-                            "verbose_name": model._meta.verbose_name,
-                            "record": record,
-                            "url": self._url(
-                                "recover_row", monograph.pk, kind, record.id
-                            ),
-                        }
-                    )
         return TemplateResponse(
             request,
             "admin/monographs/magnesiumform/revisions.html",
@@ -432,7 +438,6 @@ class MagnesiumFormAdmin(ContentAdmin):
                 f"Revisions of {monograph}",
                 monograph=monograph,
                 revisions=revisions,
-                deleted_rows=deleted_rows,
                 can_change=self.has_change_permission(request, monograph),
             ),
         )
@@ -441,7 +446,10 @@ class MagnesiumFormAdmin(ContentAdmin):
         monograph = self._get_monograph(request, object_id, permission="change")
         try:
             revision = services.monograph_revert(
-                form=monograph, user=request.user, revision_number=number
+                form=monograph,
+                user=request.user,
+                revision_number=number,
+                reason=request.POST.get("reason", ""),
             )
         except services.WorkflowError as error:
             messages.error(request, str(error))
@@ -453,29 +461,9 @@ class MagnesiumFormAdmin(ContentAdmin):
             )
         return HttpResponseRedirect(self._url("revisions", monograph.pk))
 
-    def recover_row_view(self, request, object_id, kind, row_id):
-        monograph = self._get_monograph(request, object_id, permission="change")
-        model = ROW_MODELS.get(kind)
-        if model is None:
-            raise Http404("No such kind of row.")
-        try:
-            row = services.row_recover(model=model, row_id=row_id, user=request.user)
-        except services.WorkflowError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"Recovered {model._meta.verbose_name} “{row}”.")
-        return HttpResponseRedirect(self._url("revisions", monograph.pk))
-
     def deleted_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        live = set(MagnesiumForm.objects.values_list("pk", flat=True))
-        deleted = {}
-        for record in MagnesiumForm.history.filter(history_type="-").select_related(
-            "history_user"
-        ):
-            if record.id not in live and record.id not in deleted:
-                deleted[record.id] = record
         return TemplateResponse(
             request,
             "admin/monographs/magnesiumform/deleted.html",
@@ -483,15 +471,16 @@ class MagnesiumFormAdmin(ContentAdmin):
                 request,
                 "Deleted monographs",
                 deleted=[
-                    (record, self._url("recover", record.id))
-                    for record in deleted.values()
+                    (revision, self._url("recover", revision.form_id))
+                    for revision in services.deleted_monographs()
                 ],
-                can_recover=self.has_add_permission(request),
+                # Recovering undoes a deletion: it takes the same permission.
+                can_recover=self.has_delete_permission(request),
             ),
         )
 
     def recover_view(self, request, form_id):
-        if not self.has_add_permission(request):
+        if not self.has_delete_permission(request):
             raise PermissionDenied
         try:
             services.monograph_recover(form_id=form_id, user=request.user)

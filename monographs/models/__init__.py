@@ -1,7 +1,9 @@
+from django.db.models.signals import pre_save
+
 from .citations import Citation
 from .entries import FAQ, Dose, Evidence, FormSideEffect, Interaction, Precaution
 from .forms import MagnesiumForm, Synonym
-from .revisions import ReviewEvent, Revision
+from .revisions import Publication, ReviewEvent, Revision
 from .search import SearchDocument
 from .topics import Indication, SideEffect
 
@@ -15,9 +17,26 @@ __all__ = [
     "Interaction",
     "MagnesiumForm",
     "Precaution",
+    "Publication",
     "ReviewEvent",
     "Revision",
     "SearchDocument",
     "SideEffect",
     "Synonym",
 ]
+
+
+def _normalize_text(sender, instance, **kwargs):
+    """Content text is stored normalised: LF line endings, no trailing
+    whitespace (see monographs.schema.normalize_text)."""
+    from monographs.schema import CONTENT_MODELS, normalize_text, text_fields
+
+    if sender._meta.app_label != "monographs" or sender.__name__ not in CONTENT_MODELS:
+        return
+    for attname in text_fields(sender.__name__):
+        value = getattr(instance, attname)
+        if isinstance(value, str):
+            setattr(instance, attname, normalize_text(value))
+
+
+pre_save.connect(_normalize_text, dispatch_uid="mgref-normalize-text")

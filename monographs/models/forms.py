@@ -6,16 +6,57 @@ from markdownx.models import MarkdownxField
 
 from monographs.history import MonographHistory
 
-WORKFLOW_FIELDS = {"status", "published_revision", "published_slug", "published_at"}
 
 
 class MagnesiumFormQuerySet(models.QuerySet):
     def published(self):
-        """Forms a reviewer has approved at least once: what readers may see."""
-        return self.filter(published_revision__isnull=False)
+        """Forms readers can open: approved at least once and not withdrawn."""
+        return self.filter(publication__withdrawn=False)
+
+    def with_status(self):
+        """Annotate ``workflow_status``, read from the monograph's review events.
+
+        Workflow state is not stored on the content row. The last review
+        event says it: submitted (in review, even if edited since), changes
+        requested, or approved, which stays "published" only while no newer
+        revision exists.
+        """
+        from monographs.models.revisions import ReviewEvent, Revision
+
+        last_event = ReviewEvent.objects.filter(form=models.OuterRef("pk")).order_by(
+            "-created_at", "-pk"
+        )
+        newest = Revision.objects.filter(form=models.OuterRef("pk")).order_by(
+            "-number"
+        )
+        Status = MagnesiumForm.Status
+        return self.alias(
+            last_action=models.Subquery(last_event.values("action")[:1]),
+            last_event_number=models.Subquery(
+                last_event.values("revision__number")[:1]
+            ),
+            newest_number=models.Subquery(newest.values("number")[:1]),
+        ).annotate(
+            workflow_status=models.Case(
+                models.When(last_action="submitted", then=models.Value(Status.IN_REVIEW)),
+                models.When(
+                    last_action="changes-requested",
+                    then=models.Value(Status.CHANGES_REQUESTED),
+                ),
+                models.When(
+                    last_action="approved",
+                    last_event_number=models.F("newest_number"),
+                    then=models.Value(Status.PUBLISHED),
+                ),
+                default=models.Value(Status.DRAFT),
+                output_field=models.CharField(),
+            )
+        )
 
     def awaiting_review(self):
-        return self.filter(status=MagnesiumForm.Status.IN_REVIEW)
+        return self.with_status().filter(
+            workflow_status=MagnesiumForm.Status.IN_REVIEW
+        )
 
     def by_name(self, name):
         """The form whose name, slug or synonym matches ``name``, or None.
@@ -99,27 +140,8 @@ class MagnesiumForm(models.Model):
         ),
     )
 
-    # Workflow state, not content: changed only through monographs.services,
-    # and recorded there as ReviewEvents rather than as revisions.
-    status = models.CharField(
-        max_length=20, choices=Status, default=Status.DRAFT, editable=False
-    )
-    published_revision = models.ForeignKey(
-        "Revision",
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The revision readers see.",
-    )
-    # Copied from the published revision on approval, so that a reader's page
-    # is found, and its cache key built, with one indexed query.
-    published_slug = models.SlugField(max_length=100, blank=True, editable=False)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
-
     objects = MagnesiumFormQuerySet.as_manager()
-    history = MonographHistory(excluded_fields=sorted(WORKFLOW_FIELDS))
+    history = MonographHistory()
 
     class Meta:
         ordering = ["name"]
@@ -138,16 +160,40 @@ class MagnesiumForm(models.Model):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
-        # The workflow fields belong to monographs.services: a save from a copy
-        # loaded before an approval must not undo it.
-        if not self._state.adding and kwargs.get("update_fields") is None:
-            kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in WORKFLOW_FIELDS
-            ]
-        super().save(*args, **kwargs)
+    # Workflow state, read from the revisions and the publication (see
+    # monographs.selectors for the readers' side, which never comes here).
+
+    @property
+    def live_publication(self):
+        from monographs.models.revisions import Publication
+
+        return Publication.objects.live().filter(form_id=self.pk).first()
+
+    @property
+    def published_revision(self):
+        publication = self.live_publication
+        return publication.revision if publication else None
+
+    @property
+    def published_revision_id(self):
+        publication = self.live_publication
+        return publication.revision_id if publication else None
+
+    @property
+    def status(self):
+        if getattr(self, "workflow_status", None):
+            return self.workflow_status
+        return (
+            type(self)
+            .objects.with_status()
+            .filter(pk=self.pk)
+            .values_list("workflow_status", flat=True)
+            .first()
+            or self.Status.DRAFT
+        )
+
+    def get_status_display(self):
+        return self.Status(self.status).label
 
     def get_absolute_url(self):
         return reverse("monographs:form-detail", args=[self.slug])

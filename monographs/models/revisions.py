@@ -9,8 +9,27 @@ class RevisionQuerySet(models.QuerySet):
         return self.filter(form_id=form_id)
 
     def published(self):
-        """Revisions a reviewer approved: the ones readers may open."""
-        return self.filter(review_events__action=ReviewEvent.Action.APPROVED).distinct()
+        """Revisions readers may open: the ones a reviewer approved, and the
+        deletions that withdrew a published monograph."""
+        return self.filter(
+            pk__in=ReviewEvent.objects.filter(action__in=ReviewEvent.PUBLIC).values(
+                "revision_id"
+            )
+        )
+
+    def with_document(self):
+        return self.defer(None)
+
+    def latest_for(self, form_id):
+        return self.for_form(form_id).order_by("-number").first()
+
+
+class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
+    def get_queryset(self):
+        # A document can be large: lists of revisions never need it, and
+        # the pages that do ask for it (with_document, or a Publication's
+        # select_related).
+        return super().get_queryset().defer("document")
 
     def latest_number(self, form_id):
         return (
@@ -19,10 +38,12 @@ class RevisionQuerySet(models.QuerySet):
 
 
 class Revision(models.Model):
-    """One edit of one monograph: every row an admin save, import or revert touched.
+    """One edit of one monograph, holding the whole monograph as one document.
 
-    Historical rows of the monograph's tables point to the revision that wrote
-    them, so the whole monograph can be rebuilt as it was at any revision.
+    Written only by ``monographs.services.revisions``: every admin save,
+    import, revert, recovery, seed and deletion ends there. A revision never
+    changes once written. Historical rows (django-simple-history) point to
+    the revision that wrote them: the row-level audit trail behind the admin.
     """
 
     # No database constraint: revisions outlive a deleted monograph, so that
@@ -48,8 +69,19 @@ class Revision(models.Model):
         blank=True,
         help_text="Characters of text the monograph held after this revision.",
     )
+    document = models.JSONField(
+        default=dict,
+        help_text="The whole monograph after this revision (monographs.documents); "
+        "empty if it deleted the monograph.",
+    )
+    # Copied from the document, so that lists of revisions need not load it.
+    name = models.CharField(max_length=100, blank=True)
+    slug = models.SlugField(max_length=100, blank=True, db_index=False)
+    deleted = models.BooleanField(
+        default=False, help_text="This revision deleted the monograph."
+    )
 
-    objects = RevisionQuerySet.as_manager()
+    objects = RevisionManager()
 
     class Meta:
         ordering = ["form_id", "-number"]
@@ -66,11 +98,15 @@ class Revision(models.Model):
         return f"{self.form_id} revision {self.number}"
 
     def get_absolute_url(self):
-        return reverse("monographs:revision-detail", args=[self.form.slug, self.number])
+        return reverse("monographs:revision-detail", args=[self.slug, self.number])
 
     @property
     def author_name(self):
         return display_name(self.user)
+
+    @property
+    def is_deletion(self):
+        return self.deleted
 
 
 def display_name(user):
@@ -86,6 +122,10 @@ class ReviewEvent(models.Model):
         SUBMITTED = "submitted", "Submitted for review"
         APPROVED = "approved", "Approved and published"
         CHANGES_REQUESTED = "changes-requested", "Changes requested"
+        DELETED = "deleted", "Deleted and withdrawn from readers"
+
+    # Events that changed what readers see.
+    PUBLIC = (Action.APPROVED, Action.DELETED)
 
     form = models.ForeignKey(
         "MagnesiumForm",
@@ -119,3 +159,59 @@ class ReviewEvent(models.Model):
     @property
     def user_name(self):
         return display_name(self.user)
+
+
+class PublicationQuerySet(models.QuerySet):
+    def live(self):
+        """Monographs readers can open now (not withdrawn by deletion)."""
+        return self.filter(withdrawn=False)
+
+
+class Publication(models.Model):
+    """What readers see of one monograph: the revision a reviewer approved.
+
+    Approval points this at a revision, in the same transaction as its
+    review event; every public page, permalink, feed, export and the API
+    starts here. Deleting a published monograph withdraws it: the row stays,
+    pointing at the deletion, so its approved history remains readable.
+    """
+
+    form = models.OneToOneField(
+        "MagnesiumForm",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="publication",
+    )
+    revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, db_index=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField()
+    withdrawn = models.BooleanField(default=False)
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(withdrawn=False),
+                name="publication_slug_unique",
+                violation_error_message="Another published monograph has this address.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("monographs:form-detail", args=[self.slug])

@@ -5,14 +5,10 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
+from monographs.documents import document_load
 from monographs.pages import MonographPage
-from monographs.snapshots import (
-    TEXT_FIELDS,
-    published_forms,
-    published_records,
-    snapshot,
-)
+from monographs.schema import markdown_fields
+from monographs.selectors import publication_by_slug, published_monographs
 from monographs.views.params import whole_number
 
 PAGE_SIZE = 20
@@ -22,14 +18,8 @@ def api_error(message, status):
     return JsonResponse({"error": message}, status=status)
 
 
-def _approvals(revision_ids):
-    events = ReviewEvent.objects.filter(
-        revision_id__in=revision_ids, action=ReviewEvent.Action.APPROVED
-    ).order_by("created_at")
-    return {event.revision_id: event for event in events}
-
-
-def _summary(request, form, revision, approval, synonyms):
+def _summary(request, form, publication, synonyms):
+    revision = publication.revision
     return {
         "slug": form.slug,
         "name": form.name,
@@ -38,7 +28,7 @@ def _summary(request, form, revision, approval, synonyms):
         "elemental_mg_percent": str(form.elemental_mg_percent),
         "formula_basis": form.formula_basis,
         "revision": revision.number,
-        "last_reviewed": approval.created_at.isoformat() if approval else None,
+        "last_reviewed": publication.approved_at.isoformat(),
         "url": request.build_absolute_uri(form.get_absolute_url()),
         "api_url": request.build_absolute_uri(
             reverse("monographs:api-form-detail", args=[form.slug])
@@ -51,28 +41,18 @@ def form_list(request):
     number = whole_number(request.GET.get("page", "1"))
     if number is None:
         return api_error("page must be a whole number.", 400)
-    revisions = dict(
-        MagnesiumForm.objects.published().values_list("pk", "published_revision")
-    )
-    paginator = Paginator(published_forms(), PAGE_SIZE)
+    paginator = Paginator(published_monographs(), PAGE_SIZE)
     if not 1 <= number <= paginator.num_pages:
         return api_error(f"There are {paginator.num_pages} pages.", 404)
     page = paginator.page(number)
-    ids = [form.pk for form in page.object_list]
-    approvals = _approvals([revisions[pk] for pk in ids])
-    synonyms = {}
-    for record in published_records(Synonym, form_id__in=ids).order_by("name"):
-        synonyms.setdefault(record.form_id, []).append(record.name)
-    revision_objects = Revision.objects.in_bulk([revisions[pk] for pk in ids])
     results = [
         _summary(
             request,
-            form,
-            revision_objects[revisions[form.pk]],
-            approvals.get(revisions[form.pk]),
-            synonyms.get(form.pk, []),
+            monograph.form,
+            monograph.publication,
+            [synonym.name for synonym in monograph.synonyms],
         )
-        for form in page.object_list
+        for monograph in page.object_list
     ]
 
     def page_url(n):
@@ -94,21 +74,17 @@ def form_list(request):
 
 @require_GET
 def form_detail(request, slug):
-    record = published_records(MagnesiumForm, slug=slug).first()
-    if record is None:
+    publication = publication_by_slug(slug)
+    if publication is None or publication.withdrawn:
         return api_error("No published form has this slug.", 404)
-    revision = (
-        MagnesiumForm.objects.select_related("published_revision")
-        .get(pk=record.id)
-        .published_revision
-    )
-    page = MonographPage(snapshot(revision))
-    approval = _approvals([revision.pk]).get(revision.pk)
+    page = MonographPage(document_load(publication.revision))
     data = _summary(
-        request, page.form, revision, approval, [s.name for s in page.synonyms]
+        request, page.form, publication, [s.name for s in page.synonyms]
     )
     data["sections_html"] = {
-        name: str(getattr(page, name)) for name in TEXT_FIELDS[MagnesiumForm]
+        name: str(getattr(page, name))
+        for name in markdown_fields("MagnesiumForm")
+        if hasattr(page, name)
     }
     data["evidence"] = [
         {

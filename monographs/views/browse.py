@@ -2,16 +2,17 @@ from decimal import Decimal
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import TemplateView
 
-from monographs.models import (
-    Evidence,
-    FormSideEffect,
-    Indication,
-    Interaction,
-    SideEffect,
+from django.http import Http404
+
+from monographs.models import FormSideEffect, Interaction
+from monographs.selectors import (
+    published_forms,
+    published_monographs,
+    published_rows,
+    published_topics,
 )
-from monographs.snapshots import as_instance, published_forms, published_records
 
 MAX_COMPARED = 4
 CHART_WIDTH = 300
@@ -29,32 +30,14 @@ def elemental_chart(forms):
     return bars
 
 
-TOPICS = {"indication": Indication, "side_effect": SideEffect}
-
-
-def _published_rows(model, forms, **filters):
-    """Rows of ``model`` as published, with their form and topic attached."""
-    rows = [as_instance(record) for record in published_records(model, **filters)]
-    for name, topic_model in TOPICS.items():
-        if hasattr(model, name):
-            topics = topic_model.objects.in_bulk(
-                {getattr(row, f"{name}_id") for row in rows}
-            )
-            for row in rows:
-                setattr(row, name, topics[getattr(row, f"{name}_id")])
-    for row in rows:
-        row.form = forms[row.form_id]
-    return rows
-
-
 class HomeView(TemplateView):
     template_name = "monographs/home.html"
 
     def get_context_data(self, **kwargs):
-        indication_ids = published_records(Evidence).values("indication_id")
+        monographs = published_monographs()
         return super().get_context_data(
-            forms=published_forms(),
-            indications=Indication.objects.filter(pk__in=indication_ids),
+            forms=[monograph.form for monograph in monographs],
+            indications=list(published_topics("indication", monographs).values()),
             **kwargs,
         )
 
@@ -97,12 +80,10 @@ def form_compare(request):
             status=400,
         )
     chosen = [forms[slug] for slug in slugs]
-    by_id = {form.pk: form for form in chosen}
-    evidence = _published_rows(Evidence, by_id, form_id__in=by_id)
-    side_effects = _published_rows(FormSideEffect, by_id, form_id__in=by_id)
-    indications = Indication.objects.filter(
-        pk__in={row.indication_id for row in evidence}
-    )
+    monographs = [form.monograph for form in chosen]
+    evidence = published_rows("evidence", monographs)
+    side_effects = published_rows("side_effects", monographs)
+    indications = published_topics("indication", monographs).values()
     matrix = [
         (
             indication,
@@ -141,42 +122,72 @@ def form_compare(request):
     )
 
 
-class IndicationListView(ListView):
+class TopicListView(TemplateView):
+    """Every use (or side effect) a published monograph names, as approved."""
+
+    topic = None  # "indication" or "side_effect"
+    context_object_name = None
+
+    def get_context_data(self, **kwargs):
+        topics = list(published_topics(self.topic).values())
+        return super().get_context_data(
+            **{self.context_object_name: topics, "object_list": topics}, **kwargs
+        )
+
+
+class TopicDetailView(TemplateView):
+    """One use (or side effect): each published form's rows that name it."""
+
+    topic = None
+    kind = None  # the row kind naming the topic
+    rows_name = None
+    topic_context_name = None
+
+    def get_context_data(self, **kwargs):
+        monographs = published_monographs()
+        topic = next(
+            (
+                instance
+                for instance in published_topics(self.topic, monographs).values()
+                if instance.slug == self.kwargs["slug"]
+            ),
+            None,
+        )
+        if topic is None:
+            raise Http404("No published monograph names this topic.")
+        rows = published_rows(
+            self.kind, monographs, **{f"{self.topic}_id": topic.pk}
+        )
+        rows.sort(key=lambda row: row.form.name)
+        return super().get_context_data(
+            object=topic,
+            **{self.topic_context_name: topic, self.rows_name: rows},
+            **kwargs,
+        )
+
+
+class IndicationListView(TopicListView):
+    template_name = "monographs/indication_list.html"
+    topic = "indication"
     context_object_name = "indications"
 
-    def get_queryset(self):
-        return Indication.objects.filter(
-            pk__in=published_records(Evidence).values("indication_id")
-        )
+
+class IndicationDetailView(TopicDetailView):
+    template_name = "monographs/indication_detail.html"
+    topic, kind, rows_name = "indication", "evidence", "evidence"
+    topic_context_name = "indication"
 
 
-class IndicationDetailView(DetailView):
-    model = Indication
-
-    def get_context_data(self, **kwargs):
-        forms = {form.pk: form for form in published_forms()}
-        evidence = _published_rows(Evidence, forms, indication_id=self.object.pk)
-        evidence.sort(key=lambda row: row.form.name)
-        return super().get_context_data(evidence=evidence, **kwargs)
-
-
-class SideEffectListView(ListView):
+class SideEffectListView(TopicListView):
+    template_name = "monographs/sideeffect_list.html"
+    topic = "side_effect"
     context_object_name = "side_effects"
 
-    def get_queryset(self):
-        return SideEffect.objects.filter(
-            pk__in=published_records(FormSideEffect).values("side_effect_id")
-        )
 
-
-class SideEffectDetailView(DetailView):
-    model = SideEffect
-
-    def get_context_data(self, **kwargs):
-        forms = {form.pk: form for form in published_forms()}
-        reports = _published_rows(FormSideEffect, forms, side_effect_id=self.object.pk)
-        reports.sort(key=lambda row: row.form.name)
-        return super().get_context_data(reports=reports, **kwargs)
+class SideEffectDetailView(TopicDetailView):
+    template_name = "monographs/sideeffect_detail.html"
+    topic, kind, rows_name = "side_effect", "side_effects", "reports"
+    topic_context_name = "sideeffect"
 
 
 class InteractionListView(TemplateView):
@@ -185,9 +196,9 @@ class InteractionListView(TemplateView):
     template_name = "monographs/interaction_list.html"
 
     def get_context_data(self, **kwargs):
-        forms = {form.pk: form for form in published_forms()}
+        monographs = published_monographs()
         groups = {}
-        for row in _published_rows(Interaction, forms):
+        for row in published_rows("interactions", monographs):
             key = (row.drug_class, row.significance, row.mechanism, row.management)
             groups.setdefault(key, {"row": row, "forms": []})["forms"].append(row.form)
         order = list(Interaction.Significance.values)
@@ -200,5 +211,5 @@ class InteractionListView(TemplateView):
         )
         for group in interactions:
             group["forms"].sort(key=lambda form: form.name)
-            group["all_forms"] = len(group["forms"]) == len(forms)
+            group["all_forms"] = len(group["forms"]) == len(monographs)
         return super().get_context_data(interactions=interactions, **kwargs)

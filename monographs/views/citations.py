@@ -1,50 +1,54 @@
 from django.core.validators import slug_re
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import TemplateView
 
+from monographs.documents import document_load
 from monographs.exports import to_bibtex, to_csl, to_ris
-from monographs.models import Citation, MagnesiumForm
 from monographs.pages import MonographPage
-from monographs.snapshots import published_citation_usage, published_records, snapshot
+from monographs.selectors import publication_by_slug, published_citations
+
+
+def _used(use):
+    citation = use.citation
+    citation.used_on = use.forms
+    return citation
 
 
 class CitationListView(TemplateView):
-    """The bibliography: every citation, and the published pages that cite it."""
+    """The bibliography: every citation a published page cites, as approved."""
 
     template_name = "monographs/citation_list.html"
 
     def get_context_data(self, **kwargs):
-        usage = published_citation_usage()
-        citations = list(Citation.objects.all())
-        for citation in citations:
-            citation.used_on = usage.get(citation.pk, [])
+        citations = [_used(use) for use in published_citations().values()]
         return super().get_context_data(citations=citations, **kwargs)
 
 
-class CitationDetailView(DetailView):
-    model = Citation
+class CitationDetailView(TemplateView):
+    template_name = "monographs/citation_detail.html"
 
     def get_context_data(self, **kwargs):
-        used_on = published_citation_usage().get(self.object.pk, [])
-        return super().get_context_data(used_on=used_on, **kwargs)
+        use = published_citations().get(self.kwargs["pk"])
+        if use is None:
+            raise Http404("No published page cites this reference.")
+        citation = _used(use)
+        return super().get_context_data(
+            citation=citation, object=citation, used_on=use.forms, **kwargs
+        )
 
 
 def exported_citations(request):
-    """All citations, or those of one published form's page in page order."""
+    """Every published citation, or those of one published page in page order."""
     slug = request.GET.get("form")
     if slug is None:
-        return list(Citation.objects.all()), "mgref-citations"
-    record = (
-        published_records(MagnesiumForm, slug=slug).first()
-        if slug_re.match(slug)
-        else None
-    )
-    if record is None:
+        citations = [use.citation for use in published_citations().values()]
+        return citations, "mgref-citations"
+    publication = publication_by_slug(slug) if slug_re.match(slug) else None
+    if publication is None or publication.withdrawn:
         raise Http404("No published form has this address.")
-    form = MagnesiumForm.objects.select_related("published_revision").get(pk=record.id)
-    page = MonographPage(snapshot(form.published_revision))
-    return [citation for _, citation, _ in page.references], f"mgref-{record.slug}"
+    page = MonographPage(document_load(publication.revision))
+    return [citation for _, citation, _ in page.references], f"mgref-{publication.slug}"
 
 
 def _download(body, content_type, filename):

@@ -1,22 +1,19 @@
 import re
+from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.views.generic import TemplateView
 
 from monographs.diffs import compare
-from monographs.models import MagnesiumForm, ReviewEvent, Revision
+from monographs.documents import document_load
+from monographs.models import MagnesiumForm, Publication, ReviewEvent, Revision
 from monographs.permissions import can_see_drafts
-from monographs.snapshots import (
-    as_instance,
-    published_forms,
-    published_records,
-    snapshot,
-)
+from monographs.selectors import publication_by_slug
 from monographs.views.monographs import MonographMixin
 from monographs.views.params import page_of, whole_number
 
@@ -54,6 +51,15 @@ def annotate_review_state(revisions, published_ids):
         revision.is_published = revision.pk in published_ids
 
 
+@dataclass
+class ShownForm:
+    """A monograph as a list of changes names it."""
+
+    pk: int
+    name: str
+    slug: str
+
+
 class HistoryView(MonographMixin, TemplateView):
     template_name = "monographs/revision_list.html"
 
@@ -61,7 +67,7 @@ class HistoryView(MonographMixin, TemplateView):
         monograph = self.monograph
         revisions = (
             visible_revisions(self.request.user)
-            .filter(form=monograph)
+            .filter(form_id=monograph.pk)
             .order_by("-number")
         )
         page = page_of(self.request, revisions, REVISIONS_PER_PAGE)
@@ -83,7 +89,9 @@ class HistoryView(MonographMixin, TemplateView):
             page_obj=page,
             revisions=rows,
             staff=self.staff,
-            latest_number=Revision.objects.latest_number(monograph.pk),
+            latest_number=(
+                Revision.objects.latest_number(monograph.pk) if self.staff else None
+            ),
             **kwargs,
         )
 
@@ -99,11 +107,8 @@ class DiffView(MonographMixin, TemplateView):
         problem = None
         if None in numbers:
             problem = "Give two revision numbers, e.g. ?from=1&to=2."
-        elif numbers[0] >= numbers[1]:
-            problem = (
-                f"Compare an older revision with a newer one: from={numbers[0]} is not "
-                f"before to={numbers[1]}."
-            )
+        elif numbers[0] == numbers[1]:
+            problem = f"Choose two different revisions: both are {numbers[0]}."
         if problem:
             return render(
                 request,
@@ -111,16 +116,23 @@ class DiffView(MonographMixin, TemplateView):
                 {"problem": problem, "monograph": self.monograph},
                 status=400,
             )
-        revisions = visible_revisions(request.user).filter(form=self.monograph)
-        self.old = get_object_or_404(revisions, number=numbers[0])
-        self.new = get_object_or_404(revisions, number=numbers[1])
+        numbers.sort()
+        revisions = {
+            revision.number: revision
+            for revision in visible_revisions(request.user)
+            .with_document()
+            .filter(form_id=self.monograph.pk, number__in=numbers)
+        }
+        if len(revisions) != 2:
+            raise Http404("No such revision.")
+        self.old, self.new = revisions[numbers[0]], revisions[numbers[1]]
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         annotate_review_state(
             [self.old, self.new], {self.monograph.published_revision_id}
         )
-        old_state, new_state = snapshot(self.old), snapshot(self.new)
+        old_state, new_state = document_load(self.old), document_load(self.new)
         if new_state is None:
             raise Http404("The newer revision deleted the monograph.")
         return super().get_context_data(
@@ -132,11 +144,21 @@ class DiffView(MonographMixin, TemplateView):
         )
 
 
-def forms_as_shown(staff):
-    """{form id: form as the viewer may see it}: drafts for staff, else published."""
+def shown_forms(form_ids, staff):
+    """{form id: ShownForm}: where a list of changes links each monograph to."""
+    shown = {}
+    for publication in Publication.objects.filter(form_id__in=form_ids).only(
+        "form_id", "name", "slug"
+    ):
+        shown[publication.form_id] = ShownForm(
+            publication.form_id, publication.name, publication.slug
+        )
     if staff:
-        return {form.pk: form for form in MagnesiumForm.objects.all()}
-    return {form.pk: form for form in published_forms()}
+        for pk, name, slug in MagnesiumForm.objects.filter(pk__in=form_ids).values_list(
+            "pk", "name", "slug"
+        ):
+            shown[pk] = ShownForm(pk, name, slug)
+    return shown
 
 
 class RecentChangesView(TemplateView):
@@ -144,33 +166,37 @@ class RecentChangesView(TemplateView):
 
     def get_context_data(self, **kwargs):
         staff = can_see_drafts(self.request.user)
-        shown = forms_as_shown(staff)
-        revisions = (
-            visible_revisions(self.request.user)
-            .filter(form__in=list(shown))
-            .order_by("-created_at", "-pk")
-        )
+        revisions = visible_revisions(self.request.user).order_by("-created_at", "-pk")
         chosen = None
         slug = self.request.GET.get("form")
         if slug:
-            chosen = next((form for form in shown.values() if form.slug == slug), None)
-            if chosen is None:
+            publication = publication_by_slug(slug, with_document=False)
+            live = MagnesiumForm.objects.filter(slug=slug).first() if staff else None
+            form_id = live.pk if live else publication.form_id if publication else None
+            if form_id is None:
                 raise Http404("No form has this address.")
-            revisions = revisions.filter(form=chosen.pk)
+            revisions = revisions.filter(form_id=form_id)
         page = page_of(self.request, revisions, REVISIONS_PER_PAGE)
         rows = list(page.object_list)
+        form_ids = {row.form_id for row in rows}
+        shown = shown_forms(form_ids, staff)
         for revision in rows:
-            revision.shown_form = shown[revision.form_id]
+            revision.shown_form = shown.get(revision.form_id) or ShownForm(
+                revision.form_id, revision.name, revision.slug
+            )
+        if slug:
+            chosen = rows[0].shown_form if rows else None
         published_ids = set(
-            MagnesiumForm.objects.filter(
-                pk__in=[row.form_id for row in rows]
-            ).values_list("published_revision", flat=True)
+            Publication.objects.live()
+            .filter(form_id__in=form_ids)
+            .values_list("revision_id", flat=True)
         )
         annotate_review_state(rows, published_ids)
+        forms = Publication.objects.live().only("form_id", "name", "slug")
         return super().get_context_data(
             page_obj=page,
             revisions=rows,
-            forms=sorted(shown.values(), key=lambda form: form.name),
+            forms=[ShownForm(p.form_id, p.name, p.slug) for p in forms],
             chosen=chosen,
             **kwargs,
         )
@@ -186,28 +212,31 @@ class ChangesFeed(Feed):
     def link(self):
         return reverse("monographs:change-list")
 
-    def published_revisions(self, forms):
-        revisions = (
-            Revision.objects.published()
-            .filter(form__in=list(forms))
-            .select_related("user")
-            .order_by("-created_at", "-pk")[:FEED_ITEMS]
-        )
+    def published_revisions(self, form_id=None):
+        revisions = Revision.objects.published().select_related("user")
+        if form_id is not None:
+            revisions = revisions.filter(form_id=form_id)
+        revisions = list(revisions.order_by("-created_at", "-pk")[:FEED_ITEMS])
+        shown = shown_forms({revision.form_id for revision in revisions}, staff=False)
         for revision in revisions:
-            revision.shown_form = forms[revision.form_id]
+            revision.shown_form = shown[revision.form_id]
         return revisions
 
     def items(self):
-        return self.published_revisions(forms_as_shown(staff=False))
+        return self.published_revisions()
 
     def item_title(self, revision):
-        return xml_text(f"{revision.shown_form.name}, revision {revision.number}")
+        if revision.is_deletion:
+            return xml_text(f"{revision.name} deleted (revision {revision.number})")
+        return xml_text(f"{revision.name}, revision {revision.number}")
 
     def item_description(self, revision):
         # Atom marks the summary as HTML; an edit summary is plain text.
         return escape(xml_text(revision.summary or "No edit summary."))
 
     def item_link(self, revision):
+        if revision.is_deletion:
+            return reverse("monographs:form-history", args=[revision.shown_form.slug])
         return reverse(
             "monographs:revision-detail",
             args=[revision.shown_form.slug, revision.number],
@@ -225,10 +254,10 @@ class ChangesFeed(Feed):
 
 class MonographHistoryFeed(ChangesFeed):
     def get_object(self, request, slug):
-        form = published_records(MagnesiumForm, slug=slug).first()
-        if form is None:
+        publication = publication_by_slug(slug, with_document=False)
+        if publication is None:
             raise Http404("No published monograph has this address.")
-        return as_instance(form)
+        return ShownForm(publication.form_id, publication.name, publication.slug)
 
     def title(self, form):
         return xml_text(f"mgref: history of {form.name}")
@@ -237,4 +266,4 @@ class MonographHistoryFeed(ChangesFeed):
         return reverse("monographs:form-history", args=[form.slug])
 
     def items(self, form):
-        return self.published_revisions({form.pk: form})
+        return self.published_revisions(form.pk)

@@ -1,19 +1,26 @@
 from django.http import Http404, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.generic import TemplateView
 
-from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
+from monographs.documents import document_load
+from monographs.models import MagnesiumForm, Revision, Synonym
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
 from monographs.search import plain_text
-from monographs.snapshots import published_records, snapshot
+from monographs.selectors import (
+    Monograph,
+    approved_revision,
+    former_slug_target,
+    publication_by_slug,
+    synonym_target,
+)
 from monographs.structured_data import json_ld_script, monograph_graph
 
 
 class MonographMixin:
-    """Finds the monograph named in the URL; a synonym's slug redirects to it.
+    """Finds the monograph named in the URL; a synonym's or former slug redirects.
 
     Readers find a monograph by its published slug and see its published
     name, whatever a draft has renamed it to; staff also find it by the
@@ -21,6 +28,8 @@ class MonographMixin:
     """
 
     staff_only = False
+    # Whether the page needs the published document, or only the name.
+    needs_document = False
 
     def dispatch(self, request, *args, **kwargs):
         slug = kwargs["slug"]
@@ -30,7 +39,7 @@ class MonographMixin:
             raise Http404("No monograph has this address.")
         self.monograph = self.find(slug)
         if self.monograph is None:
-            target = self.synonym_target(slug)
+            target = self.redirect_target(slug)
             if target is None:
                 raise Http404("No monograph has this address.")
             return HttpResponsePermanentRedirect(
@@ -41,53 +50,55 @@ class MonographMixin:
         return super().dispatch(request, *args, **kwargs)
 
     def find(self, slug):
-        forms = MagnesiumForm.objects.select_related("published_revision")
         if self.staff:
-            monograph = forms.filter(slug=slug).first()
-            if monograph is not None:
-                return monograph
-        record = published_records(MagnesiumForm, slug=slug).first()
-        if record is None:
+            live = MagnesiumForm.objects.filter(slug=slug).first()
+            if live is not None:
+                publication = live.live_publication
+                return Monograph(
+                    pk=live.pk,
+                    name=live.name,
+                    slug=live.slug,
+                    publication=publication,
+                    live=live,
+                )
+        publication = publication_by_slug(slug, with_document=self.needs_document)
+        if publication is None:
             return None
-        monograph = forms.get(pk=record.id)
-        if not self.staff:
-            # Shown as published: a draft's new name or slug stays unseen.
-            monograph.name, monograph.slug = record.name, record.slug
-        return monograph
+        live = None
+        if self.staff:
+            live = MagnesiumForm.objects.filter(pk=publication.form_id).first()
+        return Monograph(
+            pk=publication.form_id,
+            name=publication.name,
+            slug=publication.slug,
+            publication=publication,
+            live=live,
+        )
 
-    def synonym_target(self, slug):
-        """The slug a synonym's address redirects to, or None."""
+    def redirect_target(self, slug):
+        """The slug a synonym's or a former address redirects to, or None."""
         if self.staff:
             synonym = Synonym.objects.select_related("form").filter(slug=slug).first()
             if synonym is not None:
                 return synonym.form.slug
-        record = published_records(Synonym, slug=slug).first()
-        if record is None:
-            return None
-        form = published_records(MagnesiumForm, id=record.form_id).first()
-        return form.slug if form is not None else None
+        return synonym_target(slug) or former_slug_target(slug)
 
 
 class MonographPageMixin(MonographMixin):
-    """Renders one revision of the monograph on the public template."""
+    """Renders one revision's document on the public template."""
+
+    needs_document = True
 
     def get_revision(self):
+        """(revision, its approval event or None)."""
         raise NotImplementedError
 
     def get_context_data(self, **kwargs):
-        revision = self.get_revision()
-        state = snapshot(revision)
+        revision, approval = self.get_revision()
+        state = document_load(revision)
         if state is None:
             raise Http404("This revision deleted the monograph.")
         page = MonographPage(state)
-        approval = (
-            ReviewEvent.objects.filter(
-                revision_id=self.monograph.published_revision_id,
-                action=ReviewEvent.Action.APPROVED,
-            )
-            .select_related("user")
-            .first()
-        )
         crumbs = [
             ("Home", reverse("monographs:home")),
             ("Forms", reverse("monographs:form-list")),
@@ -104,9 +115,25 @@ class MonographPageMixin(MonographMixin):
             json_ld=json_ld_script(
                 monograph_graph(self.request, page, approval, crumbs)
             ),
-            latest_number=Revision.objects.latest_number(self.monograph.pk),
+            latest_number=(
+                Revision.objects.latest_number(self.monograph.pk) if self.staff else None
+            ),
             **kwargs,
         )
+
+
+class PublishedApproval:
+    """The approval a publication records, shaped like a review event."""
+
+    def __init__(self, publication):
+        self.created_at = publication.approved_at
+        self.user = publication.approved_by
+
+    @property
+    def user_name(self):
+        from monographs.models.revisions import display_name
+
+        return display_name(self.user)
 
 
 class FormDetailView(MonographPageMixin, TemplateView):
@@ -114,14 +141,21 @@ class FormDetailView(MonographPageMixin, TemplateView):
 
     template_name = "monographs/magnesiumform_detail.html"
 
-    def find(self, slug):
-        monograph = super().find(slug)
-        if monograph is not None and monograph.published_revision is None:
-            return None
-        return monograph
+    def get(self, request, *args, **kwargs):
+        if self.monograph.withdrawn:
+            return render(
+                request,
+                "monographs/magnesiumform_withdrawn.html",
+                {"monograph": self.monograph},
+                status=410,
+            )
+        if self.monograph.published_revision is None:
+            raise Http404("This monograph has not been published.")
+        return super().get(request, *args, **kwargs)
 
     def get_revision(self):
-        return self.monograph.published_revision
+        publication = self.monograph.publication
+        return publication.revision, PublishedApproval(publication)
 
 
 class FormDraftView(MonographPageMixin, TemplateView):
@@ -130,17 +164,38 @@ class FormDraftView(MonographPageMixin, TemplateView):
     template_name = "monographs/magnesiumform_draft.html"
     staff_only = True
 
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
     def get_revision(self):
-        return Revision.objects.for_form(self.monograph.pk).order_by("-number").first()
+        revision = Revision.objects.with_document().latest_for(self.monograph.pk)
+        if revision is None:
+            raise Http404("This monograph has no revisions.")
+        return revision, None
 
 
 class RevisionDetailView(MonographPageMixin, TemplateView):
-    """A permanent link to one revision, exactly as it was."""
+    """A permanent link to one revision, exactly as it was approved."""
 
     template_name = "monographs/revision_detail.html"
+    needs_document = False
 
     def get_revision(self):
-        revisions = Revision.objects.for_form(self.monograph.pk)
-        if not self.staff:
-            revisions = revisions.published()
-        return get_object_or_404(revisions, number=self.kwargs["number"])
+        number = self.kwargs["number"]
+        if self.staff:
+            revision = (
+                Revision.objects.with_document()
+                .select_related("user")
+                .for_form(self.monograph.pk)
+                .filter(number=number)
+                .first()
+            )
+            if revision is None:
+                raise Http404("No such revision.")
+            return revision, None
+        revision, _event = approved_revision(self.monograph.pk, number)
+        if revision is None or revision.is_deletion:
+            raise Http404("No such revision.")
+        return revision, None

@@ -611,4 +611,6 @@ class ReviewQueueTests(TestCase):
         data["edit_summary"] = "Add a FAQ"
         self.editor_client.post(change_url(self.glycinate), data)
         submit(self.editor_client, self.glycinate)
-        self.assertContains(self.queue(), "<strong>FAQs, added:</strong>", html=False)
+        queue = self.queue()
+        self.assertContains(queue, "<h2>FAQs</h2>", html=False)
+        self.assertContains(queue, "<strong>Added:</strong> With food?", html=False)

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from django.core.cache import cache
 
 from monographs.history import change_context
-from monographs.models import ReviewEvent
+from monographs.models import Publication, ReviewEvent
 from tests import factories
 
 VOID_TAGS = {
@@ -277,7 +277,9 @@ def forget_cached_pages():
 
 
 def set_review_date(event, when=REVIEWED_AT):
+    """Date an approval, and the publication it made, at ``when``."""
     ReviewEvent.objects.filter(pk=event.pk).update(created_at=when)
+    Publication.objects.filter(revision_id=event.revision_id).update(approved_at=when)
 
 
 def published_form(**kwargs):

@@ -2,7 +2,13 @@ from decimal import Decimal
 
 from django.test import TestCase
 
-from monographs.models import Evidence, FormSideEffect, Interaction, MagnesiumForm
+from monographs.models import (
+    Evidence,
+    FormSideEffect,
+    Interaction,
+    MagnesiumForm,
+    Publication,
+)
 from tests import factories
 from tests.public.helpers import forget_cached_pages, page_tree
 
@@ -158,10 +164,9 @@ class IndicationPageTests(BrowseFixtureMixin, TestCase):
         self.assertNotContains(self.response, "Magnesium secretate")
         self.assertNotContains(self.response, "Worsens")
 
-    def test_use_without_published_evidence_says_so(self):
+    def test_use_no_published_page_names_has_no_page(self):
         factories.IndicationFactory(name="Migraine", slug="migraine")
-        response = self.client.get("/indications/migraine/")
-        self.assertContains(response, "No form has evidence recorded for this use yet.")
+        self.assertEqual(self.client.get("/indications/migraine/").status_code, 404)
 
     def test_unknown_use_is_a_404(self):
         self.assertEqual(self.client.get("/indications/levitation/").status_code, 404)
@@ -277,7 +282,7 @@ class FormListTests(BrowseFixtureMixin, TestCase):
         self.assertNotContains(self.response, "33.30")
 
     def test_empty_site_has_no_chart(self):
-        MagnesiumForm.objects.update(published_revision=None)
+        Publication.objects.update(withdrawn=True)
         forget_cached_pages()
         response = self.client.get("/forms/")
         self.assertEqual(response.status_code, 200)

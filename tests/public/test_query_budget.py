@@ -4,7 +4,16 @@ from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
-from monographs.models import FormSideEffect, Interaction, MagnesiumForm
+from monographs.documents import document_load
+from monographs.models import (
+    FormSideEffect,
+    Interaction,
+    MagnesiumForm,
+    Publication,
+    Revision,
+    SearchDocument,
+)
+from monographs.search import document_fields
 from tests import factories
 from tests.public.helpers import edit, forget_cached_pages
 
@@ -131,15 +140,32 @@ class MonographQueryBudgetTests(QueryBudgetMixin, TestCase):
 
     def test_revision_permalink(self):
         small, large = (
-            MagnesiumForm.objects.select_related("published_revision")
-            .get(pk=form.pk)
-            .published_revision.number
-            for form in (self.small, self.large)
+            form.published_revision.number for form in (self.small, self.large)
         )
         self.assertSameQueries(
             f"/forms/magnesium-small/revisions/{small}/",
             f"/forms/magnesium-large/revisions/{large}/",
         )
+
+    def test_absolute_budgets(self):
+        """A reader's page reads one publication and one document, whatever
+        the monograph's size (the cache key costs one more query)."""
+        number = self.large.published_revision.number
+        edit_number = number + 1
+        with edit(None, "One more revision"):
+            MagnesiumForm.objects.get(pk=self.large.pk).save()
+        factories.DoseFactory(form=self.large, population="Another group")
+        factories.publish(self.large)
+        edit_number = self.large.published_revision.number
+        budgets = {
+            "/forms/magnesium-large/": 3,
+            f"/forms/magnesium-large/revisions/{number}/": 3,
+            f"/forms/magnesium-large/diff/?from={number}&to={edit_number}": 4,
+            "/api/v1/forms/magnesium-large/": 3,
+        }
+        for url, budget in budgets.items():
+            with self.subTest(url=url):
+                self.assertLessEqual(self.count_queries(url), budget)
 
 
 class ListQueryBudgetTests(QueryBudgetMixin, TestCase):
@@ -164,20 +190,28 @@ class ListQueryBudgetTests(QueryBudgetMixin, TestCase):
             factories.InteractionFactory(form=form, drug_class=f"Drug {number}")
             factories.publish(form)
             cls.forms.append(form)
-        cls.published = dict(
-            MagnesiumForm.objects.values_list("pk", "published_revision_id")
-        )
-
     def publish_only(self, count):
-        """Leave the first ``count`` forms published; the others never were."""
+        """Leave the first ``count`` forms published; withdraw the others."""
         hidden = [form.pk for form in self.forms[count:]]
-        MagnesiumForm.objects.filter(pk__in=hidden).update(published_revision=None)
+        Publication.objects.filter(form_id__in=hidden).update(withdrawn=True)
+        SearchDocument.objects.filter(form_id__in=hidden).delete()
 
     def publish_all(self):
-        for pk, revision_id in self.published.items():
-            MagnesiumForm.objects.filter(pk=pk).update(
-                published_revision_id=revision_id
-            )
+        Publication.objects.update(withdrawn=False)
+        for form in self.forms:
+            if not SearchDocument.objects.filter(form_id=form.pk).exists():
+                publication = Publication.objects.get(form_id=form.pk)
+                SearchDocument.objects.create(
+                    form_id=form.pk,
+                    revision=publication.revision,
+                    **document_fields(
+                        document_load(
+                            Revision.objects.with_document().get(
+                                pk=publication.revision_id
+                            )
+                        )
+                    ),
+                )
 
     def assertSameQueriesFor(self, url, fewer=5):
         self.publish_only(fewer)

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from monographs.exporter import export_path, monograph_markdown
-from monographs.models import MagnesiumForm, Revision
-from monographs.snapshots import snapshot
+from monographs.documents import document_load
+from monographs.models import MagnesiumForm, Publication, Revision
 
 
 class Command(BaseCommand):
@@ -20,17 +20,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, folder, drafts, **options):
-        forms = (
-            MagnesiumForm.objects.all() if drafts else MagnesiumForm.objects.published()
-        )
+        if drafts:
+            revisions = [
+                Revision.objects.with_document().latest_for(pk)
+                for pk in MagnesiumForm.objects.values_list("pk", flat=True)
+            ]
+        else:
+            revisions = [
+                publication.revision
+                for publication in Publication.objects.live().select_related(
+                    "revision"
+                )
+            ]
         written = 0
-        for form in forms.select_related("published_revision"):
-            revision = (
-                Revision.objects.for_form(form.pk).order_by("-number").first()
-                if drafts
-                else form.published_revision
-            )
-            state = snapshot(revision)
+        for revision in revisions:
+            state = document_load(revision)
             path = export_path(folder, state.form)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(monograph_markdown(state), encoding="utf-8")

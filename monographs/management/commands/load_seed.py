@@ -4,11 +4,12 @@ from monographs.services import seed_load
 
 
 class Command(BaseCommand):
-    help = "Load mgref's starting content. Safe to run again: unchanged rows are left alone."
+    help = "Load mgref's starting content. Creates only what is missing; never changes or approves what editors wrote."
 
     def handle(self, *args, **options):
-        counts = seed_load()
+        report = seed_load()
         self.stdout.write(
-            f"Seed content: {counts.created} created, {counts.updated} updated, "
-            f"{counts.unchanged} unchanged."
+            f"Seed content: {report.created} created, {report.unchanged} already there."
         )
+        for problem in report.skipped:
+            self.stderr.write(f"Skipped: {problem}")

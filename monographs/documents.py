@@ -1,0 +1,280 @@
+"""
+A monograph as one document: what a revision stores and readers are shown.
+
+``document_build`` reads a monograph's live rows into a plain, JSON-ready
+dict: the form's fields, every row with its id, and, as they stand at that
+moment, the metadata of every citation it cites and the topics its rows
+name. ``document_load`` turns a stored document back into unsaved model
+instances for templates, diffs and exports, without a query.
+
+A document never changes once stored, so a page drawn from it is the same
+for ever, whatever is edited later.
+"""
+
+import functools
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import DecimalField, Q
+
+from monographs.markdown import citation_keys
+from monographs.schema import (
+    ROW_KINDS,
+    SCHEMA_VERSION,
+    TOPIC_FIELDS,
+    TOPIC_MODELS,
+    citation_fields,
+    form_fields,
+    markdown_fields,
+    normalize_text,
+    row_fields,
+)
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    return normalize_text(value)
+
+
+def _clean(values):
+    return {
+        name: value if name == "citations" else _json_value(value)
+        for name, value in values.items()
+    }
+
+
+def _model(name):
+    from django.apps import apps
+
+    return apps.get_model("monographs", name)
+
+
+def document_build(form_id):
+    """The document of monograph ``form_id`` as it stands now; {} if deleted."""
+    form = _model("MagnesiumForm").objects.filter(pk=form_id).values("id", *form_fields())
+    form = form.first()
+    if form is None:
+        return {}
+    rows = {}
+    for kind in ROW_KINDS:
+        model = kind.model
+        attnames = [
+            model._meta.get_field(name).attname for name in row_fields(kind.name)
+        ]
+        cited = {}
+        if kind.cites:
+            through = model.citations.through
+            source = model._meta.model_name
+            for row_id, citation_id in through.objects.filter(
+                **{f"{source}__form_id": form_id}
+            ).values_list(f"{source}_id", "citation_id"):
+                cited.setdefault(row_id, []).append(citation_id)
+        rows[kind.name] = []
+        for values in model.objects.filter(form_id=form_id).values("id", *attnames):
+            row = {"id": values["id"]}
+            for name, attname in zip(row_fields(kind.name), attnames, strict=True):
+                row[name] = values[attname]
+            if kind.cites:
+                row["citations"] = cited.get(values["id"], [])
+            rows[kind.name].append(row)
+
+    def citations(ids, keys):
+        return (
+            _model("Citation")
+            .objects.filter(Q(pk__in=ids) | Q(key__in=keys))
+            .values("id", *citation_fields())
+        )
+
+    def topics(name, ids):
+        model = _model(TOPIC_MODELS[name])
+        return model.objects.filter(pk__in=ids).values("id", *TOPIC_FIELDS)
+
+    return document_assemble(form, rows, citations, topics)
+
+
+def document_assemble(form, rows, find_citations, find_topics):
+    """A document from plain values: the one place its shape is decided.
+
+    ``form`` and ``rows`` ({kind: [values]}) hold field values by field name,
+    topics by id and ``citations`` as lists of ids. ``find_citations(ids,
+    keys)`` and ``find_topics(name, ids)`` return the values of the citations
+    and topics the monograph quotes. Also used by the migration that built
+    the documents of revisions written before documents existed.
+    """
+    texts = [form[name] for name in markdown_fields("MagnesiumForm")]
+    citation_ids = set()
+    topic_ids = {name: set() for name in TOPIC_MODELS}
+    for kind in ROW_KINDS:
+        for row in rows[kind.name]:
+            if kind.topic:
+                topic_ids[kind.topic].add(row[kind.topic])
+            if kind.cites:
+                citation_ids.update(row["citations"])
+            texts += [row[name] for name in kind.markdown_fields]
+    keys = {key for text in texts if text for key in citation_keys(text)}
+    citations = {
+        str(values["id"]): _clean(values)
+        for values in find_citations(citation_ids, keys)
+    }
+    topics = {
+        name: {
+            str(values["id"]): _clean(values)
+            for values in find_topics(name, topic_ids[name])
+        }
+        for name in TOPIC_MODELS
+    }
+    key_of = {int(pk): citation["key"] for pk, citation in citations.items()}
+    shaped = {}
+    for kind in ROW_KINDS:
+        kind_rows = [_clean(row) for row in rows[kind.name]]
+        for row in kind_rows:
+            if kind.cites:
+                # Cited rows keep their citations in key order, as pages list them.
+                row["citations"] = sorted(
+                    row["citations"], key=lambda pk: (key_of.get(pk, ""), pk)
+                )
+        kind_rows.sort(
+            key=lambda row, kind=kind: kind.sort_key(
+                row, topics.get(kind.topic) if kind.topic else None
+            )
+        )
+        shaped[kind.name] = kind_rows
+    return {
+        "schema": SCHEMA_VERSION,
+        "form": _clean(form),
+        "rows": shaped,
+        "citations": citations,
+        "topics": topics,
+    }
+
+
+def document_size(document):
+    """Characters of text a document holds: what the history's sizes count."""
+    if not document:
+        return 0
+
+    def size(values):
+        return sum(len(value) for value in values.values() if isinstance(value, str))
+
+    total = size(document["form"])
+    for kind_rows in document["rows"].values():
+        total += sum(size(row) for row in kind_rows)
+    return total
+
+
+def document_cites(document, citation_id):
+    return str(citation_id) in (document or {}).get("citations", {})
+
+
+def document_names_topic(document, topic, topic_id):
+    return str(topic_id) in (document or {}).get("topics", {}).get(topic, {})
+
+
+@functools.cache
+def _decimal_fields(model):
+    return {
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, DecimalField)
+    }
+
+
+@dataclass
+class MonographDocument:
+    """A stored document as unsaved model instances, for templates and diffs."""
+
+    revision: object
+    form: object
+    synonyms: list
+    evidence: list
+    side_effects: list
+    doses: list
+    interactions: list
+    precautions: list
+    faqs: list
+    citations: dict = field(default_factory=dict)  # {key: Citation}
+    topics: dict = field(default_factory=dict)  # {"indication": {id: Indication}}
+
+    def rows(self):
+        """(kind, rows) for each kind of row, in page order."""
+        return [(kind, getattr(self, kind.name)) for kind in ROW_KINDS]
+
+    def texts(self):
+        """Every piece of Markdown the monograph holds, its rows' included."""
+        for name in markdown_fields("MagnesiumForm"):
+            yield getattr(self.form, name)
+        for kind, rows in self.rows():
+            for name in kind.markdown_fields:
+                for row in rows:
+                    yield getattr(row, name)
+
+
+def _instance(model, values):
+    for name, value in values.items():
+        if name in _decimal_fields(model) and value is not None:
+            values = {**values, name: Decimal(value)}
+    instance = model(**values)
+    instance._state.adding = False
+    instance._state.db = "default"
+    return instance
+
+
+def document_load(revision, document=None):
+    """The monograph ``revision`` stored, or None if that revision deleted it.
+
+    Loaded once per revision object: every caller shares the instances.
+    """
+    cached = getattr(revision, "_loaded_document", None)
+    if cached is not None:
+        return cached
+    document = revision.document if document is None else document
+    if not document:
+        return None
+    MagnesiumForm = _model("MagnesiumForm")
+    form = _instance(MagnesiumForm, document["form"])
+    citation_model = _model("Citation")
+    citations_by_id = {
+        int(pk): _instance(citation_model, values)
+        for pk, values in document["citations"].items()
+    }
+    topics = {
+        name: {
+            int(pk): _instance(_model(model_name), values)
+            for pk, values in document["topics"].get(name, {}).items()
+        }
+        for name, model_name in TOPIC_MODELS.items()
+    }
+    rows = {}
+    for kind in ROW_KINDS:
+        model = kind.model
+        loaded = []
+        for values in document["rows"].get(kind.name, []):
+            values = dict(values)
+            cited = values.pop("citations", None)
+            fields = {"id": values.pop("id"), "form_id": form.pk}
+            for name, value in values.items():
+                if name in TOPIC_MODELS:
+                    fields[f"{name}_id"] = value
+                else:
+                    fields[name] = value
+            row = _instance(model, fields)
+            # Set through the descriptors' caches: no query, ever.
+            model.form.field.set_cached_value(row, form)
+            if kind.topic:
+                topic = topics[kind.topic][fields[f"{kind.topic}_id"]]
+                model._meta.get_field(kind.topic).set_cached_value(row, topic)
+            row.cited_ids = cited or []
+            row.cited = [citations_by_id[pk] for pk in row.cited_ids]
+            loaded.append(row)
+        rows[kind.name] = loaded
+    loaded = MonographDocument(
+        revision=revision,
+        form=form,
+        citations={citation.key: citation for citation in citations_by_id.values()},
+        topics=topics,
+        **rows,
+    )
+    if revision is not None:
+        revision._loaded_document = loaded
+    return loaded

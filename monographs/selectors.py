@@ -1,0 +1,203 @@
+"""
+What readers see, read from published documents only.
+
+Every public page, permalink, diff, feed, export and the API starts from a
+``Publication`` (the revision a reviewer approved) and reads that revision's
+document. Nothing here reads the live content rows or the history tables,
+so readers see exactly what was approved, for ever.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from monographs.documents import document_load
+from monographs.models import MagnesiumForm, Publication, ReviewEvent, Revision
+
+
+@dataclass
+class Monograph:
+    """The monograph a page is about: its published name and slug for
+    readers, the draft's for staff."""
+
+    pk: int
+    name: str
+    slug: str
+    publication: Publication | None = None
+    live: MagnesiumForm | None = None  # staff only: the editable form
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def withdrawn(self):
+        return self.publication is not None and self.publication.withdrawn
+
+    @property
+    def published_revision(self):
+        if self.publication is None or self.publication.withdrawn:
+            return None
+        return self.publication.revision
+
+    @property
+    def published_revision_id(self):
+        revision = self.published_revision
+        return revision.pk if revision else None
+
+    def get_absolute_url(self):
+        return reverse("monographs:form-detail", args=[self.slug])
+
+    def get_status_display(self):
+        return self.live.get_status_display() if self.live else "Published"
+
+
+def _publications():
+    return Publication.objects.select_related("revision", "approved_by")
+
+
+def publication_by_slug(slug, *, with_document=True):
+    """The live publication at /forms/<slug>/, else a withdrawn one, or None."""
+    publications = _publications()
+    if not with_document:
+        publications = publications.defer("revision__document")
+    found = list(publications.filter(slug=slug).order_by("withdrawn")[:1])
+    return found[0] if found else None
+
+
+def publication_of(form_id, *, with_document=True):
+    publications = _publications()
+    if not with_document:
+        publications = publications.defer("revision__document")
+    return publications.filter(form_id=form_id).first()
+
+
+def former_slug_target(slug):
+    """The current address of a monograph once published under ``slug``."""
+    revision = (
+        Revision.objects.published()
+        .filter(slug=slug)
+        .order_by("-created_at")
+        .values_list("form_id", flat=True)
+        .first()
+    )
+    if revision is None:
+        return None
+    publication = Publication.objects.filter(form_id=revision).first()
+    if publication is None or publication.slug == slug:
+        return None
+    return publication.slug
+
+
+def synonym_target(slug):
+    """The published slug a published synonym's address redirects to."""
+    for monograph in published_monographs():
+        if any(synonym.slug == slug for synonym in monograph.synonyms):
+            return monograph.form.slug
+    return None
+
+
+def published_monographs():
+    """Every published monograph's document, by name: one query."""
+    publications = Publication.objects.live().select_related(
+        "revision", "approved_by"
+    )
+    monographs = []
+    for publication in publications:
+        monograph = document_load(publication.revision)
+        monograph.publication = publication
+        monographs.append(monograph)
+    monographs.sort(key=lambda monograph: monograph.form.name)
+    return monographs
+
+
+def published_forms():
+    """Every published monograph's form as approved, by name."""
+    forms = []
+    for monograph in published_monographs():
+        form = monograph.form
+        form.publication = monograph.publication
+        form.monograph = monograph
+        forms.append(form)
+    return forms
+
+
+def published_rows(kind_name, monographs=None, **matching):
+    """Rows of one kind from every published document, each with its form.
+
+    ``matching`` filters on attributes, e.g. indication_id=3.
+    """
+    monographs = published_monographs() if monographs is None else monographs
+    rows = []
+    for monograph in monographs:
+        for row in getattr(monograph, kind_name):
+            if all(getattr(row, name) == value for name, value in matching.items()):
+                rows.append(row)
+    return rows
+
+
+def published_topics(topic, monographs=None):
+    """{id: topic as most recently approved} of the topics published rows name."""
+    monographs = published_monographs() if monographs is None else monographs
+    found = {}
+    latest = {}
+    for monograph in monographs:
+        approved = monograph.publication.approved_at
+        for pk, instance in monograph.topics.get(topic, {}).items():
+            if pk not in latest or approved > latest[pk]:
+                found[pk], latest[pk] = instance, approved
+    return dict(sorted(found.items(), key=lambda item: item[1].name))
+
+
+@dataclass
+class CitationUse:
+    citation: object  # as the most recently approved citing document has it
+    forms: list
+
+
+def published_citations(monographs=None):
+    """{citation id: CitationUse} over the published documents, by key.
+
+    A document cites what its rows attach and what its text marks [@key];
+    each citation is shown as the most recently approved document has it.
+    """
+    monographs = published_monographs() if monographs is None else monographs
+    uses = {}
+    approved = {}
+    for monograph in monographs:
+        when = monograph.publication.approved_at
+        for citation in monograph.citations.values():
+            use = uses.setdefault(citation.pk, CitationUse(citation, []))
+            use.forms.append(monograph.form)
+            if citation.pk not in approved or when > approved[citation.pk]:
+                use.citation, approved[citation.pk] = citation, when
+    for use in uses.values():
+        use.forms.sort(key=lambda form: form.name)
+    return dict(sorted(uses.items(), key=lambda item: item[1].citation.key))
+
+
+def approved_revision(form_id, number):
+    """Revision ``number`` of a monograph, if readers may open it, with its
+    review event (approval or withdrawal): one query."""
+    event = (
+        ReviewEvent.objects.filter(
+            form_id=form_id,
+            revision__number=number,
+            action__in=ReviewEvent.PUBLIC,
+        )
+        .select_related("revision", "revision__user", "user")
+        .order_by("-created_at")
+        .first()
+    )
+    if event is None:
+        return None, None
+    return event.revision, event
+
+
+def approvals(revision_ids):
+    """{revision id: its approval event} for these revisions: one query."""
+    return {
+        event.revision_id: event
+        for event in ReviewEvent.objects.filter(
+            revision_id__in=revision_ids, action=ReviewEvent.Action.APPROVED
+        ).select_related("user")
+    }

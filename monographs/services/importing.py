@@ -1,0 +1,324 @@
+"""
+Importing monograph files: each file is one transaction and one revision.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from monographs.diffs import compare
+from monographs.documents import document_load
+from monographs.history import change_context
+from monographs.importer import ImportProblem, other_sections_markdown
+from monographs.models import (
+    FAQ,
+    Citation,
+    Dose,
+    Evidence,
+    FormSideEffect,
+    Indication,
+    Interaction,
+    MagnesiumForm,
+    Precaution,
+    Publication,
+    Revision,
+    SideEffect,
+    Synonym,
+)
+from monographs.services.workflow import latest_revision, monograph_approve
+from monographs.services.writes import WriteCounts, describe_invalid, row_upsert
+
+
+@dataclass
+class ImportResult:
+    form: object
+    status: str  # "created", "updated" or "unchanged"
+    diff: object = None
+    revision: object = None
+
+
+def _import_form(parsed):
+    names = [parsed.title, *parsed.synonyms]
+    for name in names:
+        form = MagnesiumForm.objects.by_name(name)
+        if form is not None:
+            return form, False
+    missing = [
+        name
+        for name in ("category", "elemental_mg_percent")
+        if name not in parsed.facts
+    ]
+    if missing:
+        raise ImportProblem(
+            parsed.path,
+            None,
+            f"no form is called '{parsed.title}'; to create it, give "
+            f"{' and '.join(missing)} in the front matter",
+        )
+    form = MagnesiumForm(
+        name=parsed.title, slug=slugify(parsed.title), **_facts(parsed)
+    )
+    try:
+        form.full_clean()
+    except ValidationError as error:
+        raise ValidationError(describe_invalid(form, error)) from None
+    form.save()
+    return form, True
+
+
+def _facts(parsed):
+    facts = {name: str(value) for name, value in parsed.facts.items()}
+    if "elemental_mg_percent" in facts:
+        try:
+            facts["elemental_mg_percent"] = Decimal(facts["elemental_mg_percent"])
+        except ArithmeticError:
+            raise ImportProblem(
+                parsed.path,
+                None,
+                "elemental_mg_percent in the front matter must be a number, "
+                f"not '{facts['elemental_mg_percent']}'",
+            ) from None
+    return facts
+
+
+def _replace_rows(model, form, wanted, counts):
+    """Make ``form``'s rows of ``model`` exactly ``wanted``, in that order.
+
+    ``wanted`` holds (lookup, values) or (lookup, values, citations).
+    """
+    ordered = hasattr(model, "position")
+    if ordered:
+        existing = [
+            model.objects.filter(form=form, **lookup)
+            .values_list("position", flat=True)
+            .first()
+            for lookup, *_ in wanted
+        ]
+        # Positions already in the file's order are left alone, so that an
+        # unchanged file records no change.
+        renumber = None in existing or existing != sorted(existing)
+    kept = []
+    for position, (lookup, values, *citations) in enumerate(wanted):
+        if ordered and renumber:
+            values = {**values, "position": position}
+        row = row_upsert(
+            model,
+            {"form": form, **lookup},
+            values,
+            counts,
+            citations=citations[0] if citations else None,
+        )
+        kept.append(row.pk)
+    for row in model.objects.filter(form=form).exclude(pk__in=kept):
+        row.delete()
+
+
+def _apply_import(parsed, counts):
+    form, created = _import_form(parsed)
+    values = {**_facts(parsed), **parsed.fields}
+    if parsed.other:
+        values["other_sections"] = other_sections_markdown(parsed)
+    row_upsert(MagnesiumForm, {"pk": form.pk}, values, counts)
+    for name in parsed.synonyms + [parsed.title]:
+        slug = slugify(name)
+        if name.lower() == form.name.lower() or slug == form.slug:
+            continue
+        owner = Synonym.objects.filter(slug=slug).exclude(form=form).first()
+        if owner is not None:
+            parsed.warnings.append(
+                f"{parsed.path}: '{name}' is already a synonym of {owner.form}; not added"
+            )
+            continue
+        if not Synonym.objects.filter(slug=slug).exists():
+            row_upsert(Synonym, {"slug": slug}, {"form": form, "name": name}, counts)
+    if parsed.side_effects is not None:
+        wanted = []
+        for effect, note in parsed.side_effects:
+            slug = slugify(effect.name)
+            side_effect = SideEffect.objects.filter(slug=slug).first() or row_upsert(
+                SideEffect, {"slug": slug}, {"name": effect.name}, counts
+            )
+            seriousness = (
+                FormSideEffect.Seriousness.SEEK_ATTENTION
+                if effect.serious
+                else FormSideEffect.Seriousness.MILD
+            )
+            existing = FormSideEffect.objects.filter(
+                form=form, side_effect=side_effect, seriousness=seriousness
+            ).first()
+            # The file's two lists say how serious, not how frequent: keep an
+            # editor's frequency, else assume the lists' usual wording.
+            frequency = (
+                existing.frequency
+                if existing
+                else FormSideEffect.Frequency.UNCOMMON
+                if effect.serious
+                else FormSideEffect.Frequency.COMMON
+            )
+            wanted.append(
+                (
+                    {"side_effect": side_effect},
+                    {"frequency": frequency, "seriousness": seriousness, "notes": note},
+                )
+            )
+        _replace_rows(FormSideEffect, form, wanted, counts)
+    if parsed.precautions is not None:
+        _replace_rows(
+            Precaution,
+            form,
+            [({"label": label}, {"text": text}) for label, text in parsed.precautions],
+            counts,
+        )
+    for name, model, key, build in [
+        ("doses", Dose, ("population", "purpose"), _dose_values),
+        ("interactions", Interaction, ("drug_class",), _interaction_values),
+        ("evidence", Evidence, ("indication",), _evidence_values),
+    ]:
+        rows = getattr(parsed, name)
+        if rows is None:
+            continue
+        wanted = []
+        for row in rows:
+            values = build(row, counts)
+            lookup = {field: values.pop(field) for field in key}
+            wanted.append((lookup, values, _cited(parsed, row)))
+        _replace_rows(model, form, wanted, counts)
+    if parsed.faqs is not None:
+        _replace_rows(
+            FAQ,
+            form,
+            [
+                ({"question": question}, {"answer": answer})
+                for question, answer in parsed.faqs
+            ],
+            counts,
+        )
+    return form, created
+
+
+def _cited(parsed, row):
+    keys = row.get("citations") or []
+    citations = list(Citation.objects.filter(key__in=keys))
+    unknown = set(keys) - {citation.key for citation in citations}
+    if unknown:
+        raise ImportProblem(
+            parsed.path, None, f"unknown citation key(s): {', '.join(sorted(unknown))}"
+        )
+    return citations
+
+
+def _dose_values(row, counts):
+    return {
+        "population": str(row.get("population", "")),
+        "purpose": str(row.get("purpose", "")),
+        "minimum_mg": row.get("minimum_mg"),
+        "maximum_mg": row.get("maximum_mg"),
+        "timing": str(row.get("timing", "")),
+        "notes": str(row.get("notes", "")),
+        "exceeds_ul_acknowledged": bool(row.get("exceeds_ul_acknowledged", False)),
+    }
+
+
+def _interaction_values(row, counts):
+    return {
+        "drug_class": str(row.get("drug_class", "")),
+        "examples": str(row.get("examples", "")),
+        "significance": str(row.get("significance", "")),
+        "mechanism": str(row.get("mechanism", "")),
+        "management": str(row.get("management", "")),
+    }
+
+
+def _evidence_values(row, counts):
+    name = str(row.get("indication", "")).strip()
+    indication = Indication.objects.filter(slug=slugify(name)).first() or row_upsert(
+        Indication, {"slug": slugify(name)}, {"name": name}, counts
+    )
+    return {
+        "indication": indication,
+        "direction": str(row.get("direction", "")),
+        "certainty": str(row.get("certainty", "")),
+        "applicability": str(row.get("applicability", "")),
+        "studies_improved": row.get("studies_improved"),
+        "studies_total": row.get("studies_total"),
+        "summary": str(row.get("summary", "")),
+    }
+
+
+def monograph_import(
+    *, parsed, user=None, publish_as=None, dry_run=False, with_diff=None
+):
+    """Write one parsed file in one transaction, as one revision of its monograph.
+
+    Imported content enters as a draft unless ``publish_as`` (a reviewer)
+    approves it in the same transaction. With ``dry_run`` nothing is kept.
+    The diff of what changed is computed for a dry run, or when ``with_diff``.
+    """
+    with_diff = dry_run if with_diff is None else with_diff
+    name = parsed.path.name
+    counts = WriteCounts()
+    try:
+        with transaction.atomic():
+            with change_context(
+                reason=f"Imported from {name}", user=publish_as or user
+            ) as context:
+                form, created = _apply_import(parsed, counts)
+            revision = context.revisions.get(form.pk)
+            if revision is None:
+                latest = latest_revision(form)
+                published = (
+                    Publication.objects.live()
+                    .filter(form_id=form.pk)
+                    .values_list("revision_id", flat=True)
+                    .first()
+                )
+                if publish_as is not None and published != latest.pk:
+                    # Already imported as a draft: publishing was asked for now.
+                    if not dry_run:
+                        monograph_approve(
+                            form=form,
+                            user=publish_as,
+                            revision_number=latest.number,
+                            comment=f"Imported from {name}",
+                        )
+                    return ImportResult(form=form, status="updated", revision=latest)
+                return ImportResult(form=form, status="unchanged")
+            before = (
+                Revision.objects.with_document()
+                .for_form(form.pk)
+                .filter(number__lt=revision.number)
+                .order_by("-number")
+                .first()
+            )
+            diff = (
+                compare(
+                    document_load(before) if before else None,
+                    document_load(revision),
+                )
+                if with_diff
+                else None
+            )
+            if publish_as is not None and not dry_run:
+                monograph_approve(
+                    form=form,
+                    user=publish_as,
+                    revision_number=revision.number,
+                    comment=f"Imported from {name}",
+                )
+            if dry_run:
+                transaction.set_rollback(True)
+            return ImportResult(
+                form=form,
+                status="created" if created else "updated",
+                diff=diff,
+                revision=revision,
+            )
+    except ValidationError as error:
+        raise ImportProblem(parsed.path, None, "; ".join(error.messages)) from None
+    except IntegrityError as error:
+        raise ImportProblem(
+            parsed.path, None, f"clashes with existing content: {error}"
+        ) from None

@@ -1,0 +1,303 @@
+"""
+Revisions: every write of a monograph ends here, as one immutable document.
+
+``revisions_record`` runs when a change context ends (monographs.history):
+it stores a new ``Revision`` for each monograph whose document changed,
+links the historical rows of the write to it, and withdraws a deleted
+monograph from readers. Reverting and recovering write old documents back
+to the live rows, and so end here too.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Subquery
+
+from monographs.documents import document_build, document_load, document_size
+from monographs.history import change_context
+from monographs.models import (
+    Citation,
+    Indication,
+    MagnesiumForm,
+    Publication,
+    ReviewEvent,
+    Revision,
+    SideEffect,
+)
+from monographs.schema import ROW_KINDS, TOPIC_MODELS, form_fields, row_fields
+from monographs.services.writes import WorkflowError
+
+SHARED_MODELS = {
+    "citation": ("citation", Citation),
+    "indication": ("use", Indication),
+    "sideeffect": ("side effect", SideEffect),
+}
+
+
+def revision_record(*, form_id, user, summary):
+    """Store the monograph's current document as a new revision, if it changed.
+
+    Returns the new revision, or None when the document equals the latest
+    one (a save that changed nothing records nothing).
+    """
+    latest = Revision.objects.with_document().for_form(form_id).order_by("-number")
+    latest = latest.first()
+    document = document_build(form_id)
+    if latest is None and not document:
+        return None
+    if latest is not None and latest.document == document:
+        return None
+    named = document.get("form") or {}
+    revision = Revision.objects.create(
+        form_id=form_id,
+        number=latest.number + 1 if latest else 1,
+        user=user,
+        summary=summary or "",
+        document=document,
+        name=named.get("name", latest.name if latest else ""),
+        slug=named.get("slug", latest.slug if latest else ""),
+        size=document_size(document),
+        deleted=not document,
+    )
+    if not document:
+        _withdraw(form_id, revision, user=user, comment=summary or "")
+    return revision
+
+
+def _withdraw(form_id, revision, *, user, comment):
+    """A deleted monograph leaves every public list at once, its history kept."""
+    publication = Publication.objects.filter(form_id=form_id, withdrawn=False).first()
+    if publication is None:
+        return
+    event = ReviewEvent.objects.create(
+        form_id=form_id,
+        revision=revision,
+        action=ReviewEvent.Action.DELETED,
+        user=user,
+        comment=comment,
+    )
+    publication.revision = revision
+    publication.withdrawn = True
+    publication.approved_by = user
+    publication.approved_at = event.created_at
+    publication.save()
+
+
+def _latest_documents():
+    """{form id: latest revision} of every monograph that still exists."""
+    newest = (
+        Revision.objects.values("form_id").annotate(newest=Max("id")).values("newest")
+    )
+    return {
+        revision.form_id: revision
+        for revision in Revision.objects.with_document().filter(
+            pk__in=Subquery(newest), form_id__in=MagnesiumForm.objects.values("pk")
+        )
+    }
+
+
+def _quoting_forms(shared):
+    """{form id: summary} of the monographs whose document quotes a changed
+    citation or topic; their next document will carry the change."""
+    affected = {}
+    latest = _latest_documents()
+    for model_name, pk in sorted(shared):
+        noun, model = SHARED_MODELS[model_name]
+        instance = model.objects.filter(pk=pk).first()
+        label = f"{noun} “{instance}”" if instance else f"a deleted {noun}"
+        for form_id, revision in latest.items():
+            document = revision.document
+            if not document:
+                continue
+            if model is Citation:
+                quoted = str(pk) in document["citations"] or (
+                    instance is not None
+                    and f"@{instance.key}" in str(document["form"])
+                    + str(document["rows"])
+                )
+            else:
+                topic = next(
+                    name
+                    for name, topic_model in TOPIC_MODELS.items()
+                    if topic_model == model.__name__
+                )
+                quoted = str(pk) in document["topics"].get(topic, {})
+            if quoted:
+                affected.setdefault(form_id, []).append(label)
+    return affected
+
+
+def revisions_record(*, records, shared, user, reason):
+    """Finish a change context: one revision per monograph that changed.
+
+    ``records`` are the historical rows written, by monograph; ``shared``
+    the citations and topics changed, as (model name, id).
+    """
+    summaries = {form_id: reason for form_id in records}
+    if shared:
+        for form_id, labels in _quoting_forms(shared).items():
+            if form_id not in summaries:
+                summaries[form_id] = f"Changed {', '.join(labels)}: {reason}"
+    revisions = {}
+    for form_id, summary in summaries.items():
+        revision = revision_record(form_id=form_id, user=user, summary=summary)
+        written = records.get(form_id, [])
+        by_model = {}
+        for record in written:
+            by_model.setdefault(type(record), []).append(record.history_id)
+        for model, ids in by_model.items():
+            rows = model.objects.filter(history_id__in=ids)
+            if revision is None:
+                # Saves that changed nothing: nothing to record either.
+                rows.delete()
+            else:
+                rows.update(revision=revision)
+        if revision is not None:
+            revisions[form_id] = revision
+    return revisions
+
+
+def document_restore(form_id, document):
+    """Make the live rows of ``form_id`` hold ``document``'s content.
+
+    Citations and topics are shared by all monographs: they are linked as
+    they are now, never rewritten. Raises WorkflowError on a clash with
+    content saved since.
+    """
+    state = document_load(None, document)
+    problems = []
+    for name, model in TOPIC_MODELS.items():
+        wanted = {
+            getattr(row, f"{name}_id")
+            for kind, rows in state.rows()
+            if kind.topic == name
+            for row in rows
+        }
+        missing = wanted - set(
+            _topic_model(model).objects.filter(pk__in=wanted).values_list(
+                "pk", flat=True
+            )
+        )
+        problems += [f"{name.replace('_', ' ')} #{pk} was deleted" for pk in missing]
+    if problems:
+        raise WorkflowError(
+            "The old revision names topics deleted since: " + "; ".join(problems)
+        )
+    try:
+        with transaction.atomic():
+            _write_row(MagnesiumForm, state.form, form_fields())
+            for kind, rows in state.rows():
+                wanted = {row.pk: row for row in rows}
+                kind.model.objects.filter(form_id=form_id).exclude(
+                    pk__in=list(wanted)
+                ).delete()
+                fields = [
+                    kind.model._meta.get_field(name).attname
+                    for name in row_fields(kind.name)
+                ]
+                for row in rows:
+                    live = _write_row(kind.model, row, ["form_id", *fields])
+                    if kind.cites:
+                        existing = set(
+                            Citation.objects.filter(pk__in=row.cited_ids).values_list(
+                                "pk", flat=True
+                            )
+                        )
+                        if set(live.citations.values_list("pk", flat=True)) != existing:
+                            live.citations.set(existing)
+    except IntegrityError as error:
+        raise WorkflowError(
+            "The old revision clashes with content saved since (a slug or name now "
+            f"used elsewhere, or a duplicated row): {error}"
+        ) from None
+
+
+def _topic_model(name):
+    return {"Indication": Indication, "SideEffect": SideEffect}[name]
+
+
+def _write_row(model, wanted, fields):
+    live = model.objects.filter(pk=wanted.pk).first()
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    if live is None:
+        instance = model(pk=wanted.pk, **{a: getattr(wanted, a) for a in attnames})
+        instance.save(force_insert=True)
+        return instance
+    changed = [a for a in attnames if getattr(live, a) != getattr(wanted, a)]
+    for attname in changed:
+        setattr(live, attname, getattr(wanted, attname))
+    if changed:
+        live.save()
+    return live
+
+
+@transaction.atomic
+def monograph_revert(*, form, user, revision_number, reason=""):
+    """Bring back the content of revision ``revision_number`` as a new revision."""
+    form = MagnesiumForm.objects.select_for_update().get(pk=form.pk)
+    revisions = Revision.objects.with_document().for_form(form.pk)
+    target = revisions.filter(number=revision_number).first()
+    if target is None:
+        raise WorkflowError(f"{form} has no revision {revision_number}.")
+    if target.is_deletion:
+        raise WorkflowError(
+            f"Revision {target.number} deleted {form}: nothing to revert to."
+        )
+    latest = revisions.order_by("-number").first()
+    if target.document == latest.document:
+        raise WorkflowError(
+            f"Revision {target.number} is the same as the current content."
+        )
+    summary = f"Reverted to revision {target.number}"
+    if reason.strip():
+        summary = f"{summary}: {reason.strip()}"
+    with change_context(reason=summary, user=user) as context:
+        document_restore(form.pk, target.document)
+    revision = context.revisions.get(form.pk)
+    if revision is None:
+        raise WorkflowError(
+            f"Revision {target.number} is the same as the current content."
+        )
+    return revision
+
+
+@transaction.atomic
+def monograph_delete(*, form, user, reason):
+    """Delete a monograph: a revision with an empty document, which withdraws
+    it from readers at once."""
+    with change_context(reason=reason, user=user) as context:
+        MagnesiumForm.objects.get(pk=form.pk).delete()
+    return context.revisions.get(form.pk)
+
+
+@transaction.atomic
+def monograph_recover(*, form_id, user):
+    """Recreate a deleted monograph as it was before deletion, as a draft."""
+    if MagnesiumForm.objects.filter(pk=form_id).exists():
+        raise WorkflowError("This monograph has not been deleted.")
+    before = (
+        Revision.objects.with_document()
+        .for_form(form_id)
+        .exclude(deleted=True)
+        .order_by("-number")
+        .first()
+    )
+    if before is None:
+        raise WorkflowError("There is no saved state of this monograph to recover.")
+    with change_context(
+        reason=f"Recovered after deletion, as of revision {before.number}", user=user
+    ) as context:
+        document_restore(form_id, before.document)
+    return context.revisions.get(form_id)
+
+
+def deleted_monographs():
+    """The latest revision of each deleted monograph: what recovery starts from."""
+    newest = (
+        Revision.objects.values("form_id").annotate(newest=Max("id")).values("newest")
+    )
+    return (
+        Revision.objects.filter(pk__in=Subquery(newest), deleted=True)
+        .exclude(form_id__in=MagnesiumForm.objects.values("pk"))
+        .select_related("user")
+        .order_by("-created_at")
+    )
+
