@@ -96,6 +96,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Warns once per process when proxies send X-Forwarded-For that
+    # DJANGO_PROXY_COUNT does not account for.
+    "monographs.security.ProxyHeaderMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -261,15 +264,24 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
-# Login throttling: five failures for one account from one address lock that
-# pair out for a quarter of an hour.
+# Login throttling, two separate policies: five failures for one account
+# (from any address) lock that account, and twenty failures from one address
+# (for any accounts) lock that address, each for a quarter of an hour after
+# the last failure. monographs.security.LoginThrottleHandler applies the
+# second limit; a successful login clears that account's failures only.
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+MGREF_ADDRESS_FAILURE_LIMIT = env_int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = datetime.timedelta(
     minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15)
 )
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "monographs.security.LoginThrottleHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# The number of reverse proxies in front of mgref, each appending to
+# X-Forwarded-For; the client's address is read past them. Behind a proxy it
+# must be set, or every client shares the proxy's address (check --deploy
+# warns, and so does the log on the first forwarded request).
 MGREF_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "monographs.security.client_ip_address"
 

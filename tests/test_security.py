@@ -53,7 +53,7 @@ class LoginThrottlingTests(TestCase):
             REMOTE_ADDR=address,
         )
 
-    def test_repeated_failures_lock_the_account_for_that_address(self):
+    def test_repeated_failures_lock_the_account(self):
         for _ in range(4):
             self.assertEqual(self.attempt("wrong").status_code, 200)
         locked = self.attempt("wrong")
@@ -63,10 +63,24 @@ class LoginThrottlingTests(TestCase):
         self.assertEqual(self.attempt(PASSWORD).status_code, 429)
         self.assertNotIn("_auth_user_id", self.client.session)
 
-    def test_the_same_account_from_another_address_can_still_log_in(self):
+    def test_the_lock_holds_for_the_account_from_another_address(self):
+        # Accounts and addresses are locked separately (tests/security/
+        # test_throttling.py): a locked account is locked everywhere.
         for _ in range(5):
             self.attempt("wrong")
-        response = self.attempt(PASSWORD, address="198.51.100.9")
+        self.assertEqual(
+            self.attempt(PASSWORD, address="198.51.100.9").status_code, 429
+        )
+
+    def test_another_account_from_the_same_address_can_still_log_in(self):
+        factories.StaffFactory(username="colleague")
+        for _ in range(5):
+            self.attempt("wrong")
+        response = self.client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "colleague", "password": PASSWORD},
+            REMOTE_ADDR="203.0.113.7",
+        )
         self.assertRedirects(response, "/admin/", fetch_redirect_response=False)
 
     @override_settings(AXES_COOLOFF_TIME=None)

@@ -7,6 +7,11 @@ from django.test import SimpleTestCase
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REAL_KEY = "k8$w!q2@z7#x9^v4&b1*n6(m3)p0_r5+t8=y2-u7~i4h1g9f6d3s0a"
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": REAL_KEY,
+    "DJANGO_ALLOWED_HOSTS": "mgref.example",
+}
 
 
 def manage(*args, env):
@@ -61,14 +66,18 @@ class ProductionSettingsTests(SimpleTestCase):
             "--deploy",
             "--fail-level",
             "WARNING",
-            env={
-                "DJANGO_DEBUG": "false",
-                "DJANGO_SECRET_KEY": REAL_KEY,
-                "DJANGO_ALLOWED_HOSTS": "mgref.example",
-            },
+            env={**PRODUCTION, "DJANGO_PROXY_COUNT": "1"},
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("no issues", result.stdout)
+
+    def test_deploy_check_warns_when_the_proxy_count_is_not_set(self):
+        # Production settings trust X-Forwarded-Proto from a proxy: the proxy
+        # count for login throttling must be set too.
+        result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("mgref.W001", result.stderr)
+        self.assertIn("DJANGO_PROXY_COUNT", result.stderr)
 
     def test_rejects_a_debug_value_it_cannot_read(self):
         result = manage("check", env={"DJANGO_DEBUG": "maybe"})
