@@ -64,7 +64,7 @@ run: seed
 
 # Production settings on the loopback, without TLS in front: no HTTPS redirect.
 # A secret key is made up for the run unless DJANGO_SECRET_KEY is set.
-serve: seed
+serve: migrate
 	DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'from django.core.management.utils import get_random_secret_key as k; print(k() + k())')}" \
 	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-$(HOST),localhost}" \

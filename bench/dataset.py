@@ -18,6 +18,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from monographs import services
+from monographs.documents import document_load
 from monographs.exporter import monograph_markdown
 from monographs.history import change_context
 from monographs.models import (
@@ -30,10 +31,10 @@ from monographs.models import (
     Interaction,
     MagnesiumForm,
     Precaution,
+    Publication,
     Revision,
     SideEffect,
 )
-from monographs.snapshots import snapshot
 
 FORMS = 50
 CITATIONS = 2_000
@@ -238,8 +239,6 @@ def add_revisions(editor, reviewer, total=REVISIONS, progress=None):
                 with change_context(
                     reason=f"Reworded {name} (benchmark edit {number + 1})", user=editor
                 ) as context:
-                    # update_fields: a full save would write back the stale
-                    # workflow fields that approvals change.
                     row.save(update_fields=[name])
                 number = context.revisions[form.pk].number
                 if number % APPROVE_EVERY == 0:
@@ -257,10 +256,10 @@ def import_files(folder, count=IMPORT_FILES):
     One file per monograph: import_monographs refuses two files describing
     the same form in one run.
     """
-    form = MagnesiumForm.objects.select_related("published_revision").get(
-        slug=HISTORY_SLUG
+    publication = Publication.objects.select_related("revision").get(
+        slug=HISTORY_SLUG, withdrawn=False
     )
-    state = snapshot(form.published_revision)
+    state = document_load(publication.revision)
     state.synonyms = []
     folder.mkdir(parents=True, exist_ok=True)
     for number in range(1, count + 1):

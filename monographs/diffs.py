@@ -30,9 +30,10 @@ from monographs.schema import (
     form_sections,
 )
 
-# Words with the space after them, or one punctuation mark: whitespace on its
-# own would be the most common token, which makes matching slow.
-TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
+# Words, runs of whitespace and single punctuation marks. SequenceMatcher's
+# autojunk drops tokens as common as a space from the matching of long texts,
+# which keeps it from going quadratic on them.
+TOKEN_RE = re.compile(r"\w+|[^\w\s]|\s+")
 # SequenceMatcher's cost grows with the product of the two lengths: past
 # these, compare coarser units.
 MAX_WORD_WORK = 400_000
@@ -82,9 +83,7 @@ def word_diff(old, new):
     old_lines, new_lines = old.splitlines(True), new.splitlines(True)
     if len(old_lines) * len(new_lines) > MAX_LINE_WORK:
         return mark_safe(
-            COARSE_NOTE
-            + _marked("del", old, "removed")
-            + _marked("ins", new, "added")
+            COARSE_NOTE + _marked("del", old, "removed") + _marked("ins", new, "added")
         )
     return mark_safe(_opcodes_html(old_lines, new_lines, refine=True))
 

@@ -52,7 +52,9 @@ def _model(name):
 
 def document_build(form_id):
     """The document of monograph ``form_id`` as it stands now; {} if deleted."""
-    form = _model("MagnesiumForm").objects.filter(pk=form_id).values("id", *form_fields())
+    form = (
+        _model("MagnesiumForm").objects.filter(pk=form_id).values("id", *form_fields())
+    )
     form = form.first()
     if form is None:
         return {}

@@ -98,9 +98,7 @@ def synonym_target(slug):
 
 def published_monographs():
     """Every published monograph's document, by name: one query."""
-    publications = Publication.objects.live().select_related(
-        "revision", "approved_by"
-    )
+    publications = Publication.objects.live().select_related("revision", "approved_by")
     monographs = []
     for publication in publications:
         monograph = document_load(publication.revision)

@@ -78,6 +78,7 @@ class ContentHistoryTests(TestCase):
         form = factories.MagnesiumFormFactory()
         with change_context(reason="Batch edit", user=self.editor):
             form._change_reason = "Fix typo"
+            form.summary = "Fixed."
             form.save()
         self.assertEqual(form.history.first().history_change_reason, "Fix typo")
 

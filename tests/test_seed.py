@@ -1,15 +1,19 @@
 from django.core.management import call_command
 from django.test import TestCase
 
+from monographs.history import change_context
 from monographs.models import (
     Citation,
     Dose,
     Evidence,
     Interaction,
     MagnesiumForm,
+    Publication,
+    Revision,
     Synonym,
 )
 from monographs.services import seed_load
+from tests import factories
 
 HISTORY_MODELS = [MagnesiumForm, Synonym, Citation, Evidence, Dose, Interaction]
 
@@ -106,23 +110,53 @@ class SeedLoadTests(TestCase):
 
     def test_second_load_changes_and_records_nothing(self):
         before = history_count()
-        counts = seed_load()
-        self.assertEqual((counts.created, counts.updated), (0, 0))
-        self.assertEqual(counts.unchanged, self.first.created)
+        revisions = Revision.objects.count()
+        report = seed_load()
+        self.assertEqual(report.created, 0)
+        self.assertEqual(report.skipped, [])
         self.assertEqual(history_count(), before)
+        self.assertEqual(Revision.objects.count(), revisions)
 
-    def test_load_restores_an_edited_field_and_records_it(self):
+    def test_seeded_monographs_are_published_without_a_reviewer(self):
+        publication = Publication.objects.get(form__slug="magnesium-glycinate")
+        self.assertIsNone(publication.approved_by)
+        self.assertFalse(publication.withdrawn)
+
+    def test_load_never_overwrites_or_approves_an_editors_draft(self):
+        editor = factories.EditorFactory()
         form = MagnesiumForm.objects.get(slug="magnesium-oxide")
-        form.formula_basis = "MgO2"
-        form.save()
-        counts = seed_load()
-        self.assertEqual(counts.updated, 1)
+        published = form.published_revision
+        with change_context(reason="Editor's draft", user=editor):
+            form.formula_basis = "MgO2"
+            form.save()
+        report = seed_load()
+        self.assertEqual(report.created, 0)
         form.refresh_from_db()
-        self.assertEqual(form.formula_basis, "MgO")
+        self.assertEqual(form.formula_basis, "MgO2")
+        self.assertEqual(form.published_revision, published)
+        self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+
+    def test_a_renamed_slug_or_key_is_reported_not_duplicated(self):
+        editor = factories.EditorFactory()
+        with change_context(reason="Renamed", user=editor):
+            form = MagnesiumForm.objects.get(slug="magnesium-glycinate")
+            form.slug = "magnesium-glycinate-chelate"
+            form.save()
+            citation = Citation.objects.get(key="schuette1994")
+            citation.key = "schuette-1994"
+            citation.save()
+        report = seed_load()
+        # The form is found by its name; the citation's PMID is taken.
+        self.assertEqual(MagnesiumForm.objects.filter(name=form.name).count(), 1)
+        self.assertEqual(
+            Publication.objects.filter(slug="magnesium-glycinate").count(), 1
+        )
+        self.assertEqual(report.created, 0)
+        self.assertTrue(any("schuette1994" in problem for problem in report.skipped))
 
     def test_command_reports_counts(self):
         from io import StringIO
 
         out = StringIO()
-        call_command("load_seed", stdout=out)
-        self.assertIn("0 created, 0 updated", out.getvalue())
+        call_command("load_seed", stdout=out, stderr=StringIO())
+        self.assertIn("0 created", out.getvalue())

@@ -11,8 +11,8 @@ from monographs import services
 from monographs.admin.base import ContentAdmin, ContentInline
 from monographs.admin.forms import MonographForm
 from monographs.diffs import compare
-from monographs.markdown import citation_keys
 from monographs.documents import document_load
+from monographs.markdown import citation_keys
 from monographs.models import (
     FAQ,
     Dose,

@@ -15,9 +15,20 @@ from collections import defaultdict
 from django.db import migrations
 
 FORM_FIELDS = [
-    "name", "slug", "category", "formula_basis", "elemental_mg_percent",
-    "composition_note", "absorption_notes", "tolerability_notes", "summary",
-    "usage", "mechanism", "dosage_notes", "precaution_notes", "disclaimer",
+    "name",
+    "slug",
+    "category",
+    "formula_basis",
+    "elemental_mg_percent",
+    "composition_note",
+    "absorption_notes",
+    "tolerability_notes",
+    "summary",
+    "usage",
+    "mechanism",
+    "dosage_notes",
+    "precaution_notes",
+    "disclaimer",
     "other_sections",
 ]
 ROWS = {
@@ -25,31 +36,66 @@ ROWS = {
     "synonyms": ("synonym", ["name", "slug"], False),
     "evidence": (
         "evidence",
-        ["indication", "direction", "certainty", "applicability",
-         "studies_improved", "studies_total", "summary"],
+        [
+            "indication",
+            "direction",
+            "certainty",
+            "applicability",
+            "studies_improved",
+            "studies_total",
+            "summary",
+        ],
         True,
     ),
     "side_effects": (
-        "formsideeffect", ["side_effect", "frequency", "seriousness", "notes"], True
+        "formsideeffect",
+        ["side_effect", "frequency", "seriousness", "notes"],
+        True,
     ),
     "doses": (
         "dose",
-        ["population", "purpose", "minimum_mg", "maximum_mg", "timing", "notes",
-         "exceeds_ul_acknowledged", "position"],
+        [
+            "population",
+            "purpose",
+            "minimum_mg",
+            "maximum_mg",
+            "timing",
+            "notes",
+            "exceeds_ul_acknowledged",
+            "position",
+        ],
         True,
     ),
     "interactions": (
         "interaction",
-        ["drug_class", "examples", "significance", "mechanism", "management",
-         "position"],
+        [
+            "drug_class",
+            "examples",
+            "significance",
+            "mechanism",
+            "management",
+            "position",
+        ],
         True,
     ),
     "precautions": ("precaution", ["kind", "label", "text", "position"], True),
     "faqs": ("faq", ["question", "answer", "position"], False),
 }
 CITATION_FIELDS = [
-    "key", "authors", "group_author", "title", "journal", "year", "volume",
-    "issue", "pages", "pmid", "pmcid", "doi", "url", "publication_type",
+    "key",
+    "authors",
+    "group_author",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "pmid",
+    "pmcid",
+    "doi",
+    "url",
+    "publication_type",
 ]
 TOPIC_FIELDS = ["name", "slug", "description"]
 TOPICS = {"indication": "indication", "side_effect": "sideeffect"}
@@ -98,11 +144,11 @@ def build_documents(apps, schema_editor):
 
     # Replay each kind of row, revision by revision.
     changes = defaultdict(list)  # revision id -> [(kind, type, values, cited)]
-    for kind, (model, fields, cites) in [("form", ("magnesiumform", FORM_FIELDS, False))] + list(ROWS.items()):
+    for kind, (model, fields, cites) in [
+        ("form", ("magnesiumform", FORM_FIELDS, False))
+    ] + list(ROWS.items()):
         historical = get(f"Historical{model}")
-        attnames = [
-            historical._meta.get_field(f).attname for f in fields
-        ]
+        attnames = [historical._meta.get_field(f).attname for f in fields]
         cited = defaultdict(list)
         if cites:
             through = get(f"Historical{model}_citations")
@@ -112,12 +158,14 @@ def build_documents(apps, schema_editor):
                 cited[history_id].append(citation_id)
         for record in historical.objects.exclude(revision=None).order_by("history_id"):
             values = {"id": record.id}
-            for name, attname in zip(fields, attnames):
+            for name, attname in zip(fields, attnames, strict=True):
                 values[name] = getattr(record, attname)
             if cites:
                 values["citations"] = sorted(cited.get(record.history_id, []))
             form_id = record.id if kind == "form" else record.form_id
-            changes[record.revision_id].append((kind, record.history_type, values, form_id))
+            changes[record.revision_id].append(
+                (kind, record.history_type, values, form_id)
+            )
 
     state = {}  # form id -> {"form": values or None, kind: {id: values}}
     for revision in Revision.objects.order_by("form_id", "number"):
@@ -132,9 +180,9 @@ def build_documents(apps, schema_editor):
                 for other in state.values():
                     other[kind].pop(values["id"], None)
                 if history_type != "-":
-                    state.setdefault(
-                        form_id, {"form": None, **{k: {} for k in ROWS}}
-                    )[kind][values["id"]] = values
+                    state.setdefault(form_id, {"form": None, **{k: {} for k in ROWS}})[
+                        kind
+                    ][values["id"]] = values
         when = revision.created_at
         if current["form"] is None:
             document = {}
@@ -162,9 +210,13 @@ def build_documents(apps, schema_editor):
                 find_topics,
             )
         named = document.get("form") or {}
-        previous = Revision.objects.filter(
-            form_id=revision.form_id, number__lt=revision.number
-        ).order_by("-number").first()
+        previous = (
+            Revision.objects.filter(
+                form_id=revision.form_id, number__lt=revision.number
+            )
+            .order_by("-number")
+            .first()
+        )
         revision.document = document
         revision.deleted = not document
         revision.name = named.get("name") or (previous.name if previous else "")

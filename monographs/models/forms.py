@@ -7,7 +7,6 @@ from markdownx.models import MarkdownxField
 from monographs.history import MonographHistory
 
 
-
 class MagnesiumFormQuerySet(models.QuerySet):
     def published(self):
         """Forms readers can open: approved at least once and not withdrawn."""
@@ -26,9 +25,7 @@ class MagnesiumFormQuerySet(models.QuerySet):
         last_event = ReviewEvent.objects.filter(form=models.OuterRef("pk")).order_by(
             "-created_at", "-pk"
         )
-        newest = Revision.objects.filter(form=models.OuterRef("pk")).order_by(
-            "-number"
-        )
+        newest = Revision.objects.filter(form=models.OuterRef("pk")).order_by("-number")
         Status = MagnesiumForm.Status
         return self.alias(
             last_action=models.Subquery(last_event.values("action")[:1]),
@@ -38,7 +35,9 @@ class MagnesiumFormQuerySet(models.QuerySet):
             newest_number=models.Subquery(newest.values("number")[:1]),
         ).annotate(
             workflow_status=models.Case(
-                models.When(last_action="submitted", then=models.Value(Status.IN_REVIEW)),
+                models.When(
+                    last_action="submitted", then=models.Value(Status.IN_REVIEW)
+                ),
                 models.When(
                     last_action="changes-requested",
                     then=models.Value(Status.CHANGES_REQUESTED),
@@ -54,9 +53,7 @@ class MagnesiumFormQuerySet(models.QuerySet):
         )
 
     def awaiting_review(self):
-        return self.with_status().filter(
-            workflow_status=MagnesiumForm.Status.IN_REVIEW
-        )
+        return self.with_status().filter(workflow_status=MagnesiumForm.Status.IN_REVIEW)
 
     def by_name(self, name):
         """The form whose name, slug or synonym matches ``name``, or None.
@@ -160,6 +157,9 @@ class MagnesiumForm(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("monographs:form-detail", args=[self.slug])
+
     # Workflow state, read from the revisions and the publication (see
     # monographs.selectors for the readers' side, which never comes here).
 
@@ -194,9 +194,6 @@ class MagnesiumForm(models.Model):
 
     def get_status_display(self):
         return self.Status(self.status).label
-
-    def get_absolute_url(self):
-        return reverse("monographs:form-detail", args=[self.slug])
 
     def clean(self):
         super().clean()

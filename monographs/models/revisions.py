@@ -182,9 +182,7 @@ class Publication(models.Model):
         db_constraint=False,
         related_name="publication",
     )
-    revision = models.ForeignKey(
-        Revision, on_delete=models.PROTECT, related_name="+"
-    )
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, db_index=False)
     approved_by = models.ForeignKey(

@@ -22,7 +22,7 @@ from monographs.models import (
     Revision,
     SideEffect,
 )
-from monographs.schema import ROW_KINDS, TOPIC_MODELS, form_fields, row_fields
+from monographs.schema import TOPIC_MODELS, form_fields, row_fields
 from monographs.services.writes import WorkflowError
 
 SHARED_MODELS = {
@@ -110,8 +110,8 @@ def _quoting_forms(shared):
             if model is Citation:
                 quoted = str(pk) in document["citations"] or (
                     instance is not None
-                    and f"@{instance.key}" in str(document["form"])
-                    + str(document["rows"])
+                    and f"@{instance.key}"
+                    in str(document["form"]) + str(document["rows"])
                 )
             else:
                 topic = next(
@@ -131,7 +131,7 @@ def revisions_record(*, records, shared, user, reason):
     ``records`` are the historical rows written, by monograph; ``shared``
     the citations and topics changed, as (model name, id).
     """
-    summaries = {form_id: reason for form_id in records}
+    summaries = dict.fromkeys(records, reason)
     if shared:
         for form_id, labels in _quoting_forms(shared).items():
             if form_id not in summaries:
@@ -172,9 +172,9 @@ def document_restore(form_id, document):
             for row in rows
         }
         missing = wanted - set(
-            _topic_model(model).objects.filter(pk__in=wanted).values_list(
-                "pk", flat=True
-            )
+            _topic_model(model)
+            .objects.filter(pk__in=wanted)
+            .values_list("pk", flat=True)
         )
         problems += [f"{name.replace('_', ' ')} #{pk} was deleted" for pk in missing]
     if problems:
@@ -300,4 +300,3 @@ def deleted_monographs():
         .select_related("user")
         .order_by("-created_at")
     )
-

@@ -78,9 +78,7 @@ def form_detail(request, slug):
     if publication is None or publication.withdrawn:
         return api_error("No published form has this slug.", 404)
     page = MonographPage(document_load(publication.revision))
-    data = _summary(
-        request, page.form, publication, [s.name for s in page.synonyms]
-    )
+    data = _summary(request, page.form, publication, [s.name for s in page.synonyms])
     data["sections_html"] = {
         name: str(getattr(page, name))
         for name in markdown_fields("MagnesiumForm")

@@ -1,10 +1,9 @@
 from decimal import Decimal
 
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
-
-from django.http import Http404
 
 from monographs.models import FormSideEffect, Interaction
 from monographs.selectors import (
@@ -155,9 +154,7 @@ class TopicDetailView(TemplateView):
         )
         if topic is None:
             raise Http404("No published monograph names this topic.")
-        rows = published_rows(
-            self.kind, monographs, **{f"{self.topic}_id": topic.pk}
-        )
+        rows = published_rows(self.kind, monographs, **{f"{self.topic}_id": topic.pk})
         rows.sort(key=lambda row: row.form.name)
         return super().get_context_data(
             object=topic,

@@ -18,6 +18,7 @@ from monographs.views.monographs import MonographMixin
 from monographs.views.params import page_of, whole_number
 
 REVISIONS_PER_PAGE = 50
+MAX_REVISION_NUMBER = 2**31 - 1
 # Characters XML 1.0 cannot carry, which an edit summary may still contain.
 XML_INVALID_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -117,6 +118,8 @@ class DiffView(MonographMixin, TemplateView):
                 status=400,
             )
         numbers.sort()
+        if numbers[1] > MAX_REVISION_NUMBER:
+            raise Http404("No such revision.")
         revisions = {
             revision.number: revision
             for revision in visible_revisions(request.user)

@@ -116,7 +116,9 @@ class MonographPageMixin(MonographMixin):
                 monograph_graph(self.request, page, approval, crumbs)
             ),
             latest_number=(
-                Revision.objects.latest_number(self.monograph.pk) if self.staff else None
+                Revision.objects.latest_number(self.monograph.pk)
+                if self.staff
+                else None
             ),
             **kwargs,
         )

@@ -364,7 +364,9 @@ class DeletionTests(MonographSetup, TestCase):
                 self.assertEqual(record.history_user, self.superuser)
         revision = Revision.objects.for_form(self.form.pk).order_by("-number").first()
         self.assertEqual(revision.summary, "Duplicate of another monograph")
-        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 404)
+        self.assertTrue(revision.deleted)
+        # Withdrawn from readers at once; its approved history stays readable.
+        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 410)
 
 
 class RevertTests(MonographSetup, TestCase):
@@ -478,7 +480,8 @@ class RecoveryTests(MonographSetup, TestCase):
 
     def test_recovering_a_deleted_monograph_brings_back_its_rows(self):
         self.delete_monograph()
-        self.client.force_login(self.editor)
+        # Recovering undoes a deletion: reviewers may, as they may delete.
+        self.client.force_login(self.reviewer)
         page = self.client.get(f"{MONOGRAPH_ADMIN}deleted/")
         action, data = find_form(page, f"deleted/{self.form.pk}/recover/")
         ids = newest_history_ids()
@@ -506,54 +509,45 @@ class RecoveryTests(MonographSetup, TestCase):
         self.assertRegex(
             revision.summary, r"^Recovered after deletion, as of revision \d+$"
         )
-        self.assertEqual(revision.user, self.editor)
+        self.assertEqual(revision.user, self.reviewer)
         records = records_since(ids)
         self.assertTrue(records)
         for record in records:
             with self.subTest(record=type(record).__name__):
                 self.assertEqual(record.history_change_reason, revision.summary)
-                self.assertEqual(record.history_user, self.editor)
+                self.assertEqual(record.history_user, self.reviewer)
 
         self.assertNotContains(
             self.client.get(f"{MONOGRAPH_ADMIN}deleted/"), "Magnesium glycinate"
         )
-        # Readers wait for a reviewer.
-        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 404)
+        # Readers wait for a reviewer: the page says it was withdrawn.
+        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 410)
 
-    def test_a_deleted_row_can_be_recovered_from_the_revisions_page(self):
+    def test_a_deleted_row_comes_back_by_reverting(self):
         data = open_change_form(self.client, self.form)
         data["doses-0-DELETE"] = "on"
         data["edit_summary"] = "The dose was for another form"
         self.assertEqual(self.client.post(change_url(self.form), data).status_code, 302)
         self.assertFalse(Dose.objects.filter(pk=self.dose.pk).exists())
+        before = Revision.objects.for_form(self.form.pk).order_by("-number")[1]
 
         page = self.client.get(revisions_url(self.form.pk))
         self.assertContains(page, "The dose was for another form")
-        html = page.content.decode()
-        self.assertRegex(html, r"Dose “[^”]*Adults, 125–300 mg/day”, deleted")
-        action, post = find_form(page, f"/rows/doses/{self.dose.pk}/recover/")
-        ids = newest_history_ids()
-
+        action, post = find_form(page, f"/revisions/{before.number}/revert/")
+        post["reason"] = "The dose was right"
         response = self.client.post(action, post, follow=True)
 
-        self.assertContains(response, "Recovered dose")
+        self.assertContains(response, f"is back to revision {before.number}")
         dose = Dose.objects.get(pk=self.dose.pk)
         self.assertEqual((dose.minimum_mg, dose.maximum_mg), (125, 300))
         self.assertEqual(cited_keys(dose), ["schuette1994"])
-        records = records_since(ids)
-        self.assertTrue(records)
-        for record in records:
-            with self.subTest(record=type(record).__name__):
-                self.assertTrue(
-                    record.history_change_reason.startswith("Recovered deleted dose")
-                )
-                self.assertEqual(record.history_user, self.editor)
         revision = Revision.objects.for_form(self.form.pk).order_by("-number").first()
-        self.assertTrue(revision.summary.startswith("Recovered deleted dose"))
-        self.assertContains(response, "No rows of this monograph have been deleted.")
+        self.assertEqual(
+            revision.summary,
+            f"Reverted to revision {before.number}: The dose was right",
+        )
+        self.assertEqual(revision.user, self.editor)
 
-        # The stale Recover button, pressed again, recovers nothing twice.
+        # Pressed again, the stale button changes nothing twice.
         again = self.client.post(action, post, follow=True)
-        self.assertContains(again, "There is no deleted dose to recover.")
-        self.assertEqual(Dose.objects.filter(form=self.form).count(), 1)
-        self.assertNotContains(again, "Recovered dose")
+        self.assertContains(again, "is the same as the current content")

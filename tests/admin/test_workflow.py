@@ -613,4 +613,6 @@ class ReviewQueueTests(TestCase):
         submit(self.editor_client, self.glycinate)
         queue = self.queue()
         self.assertContains(queue, "<h2>FAQs</h2>", html=False)
-        self.assertContains(queue, "<strong>Added:</strong> With food?", html=False)
+        self.assertContains(
+            queue, "<strong>FAQs, added:</strong> With food?", html=False
+        )

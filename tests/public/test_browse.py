@@ -6,7 +6,6 @@ from monographs.models import (
     Evidence,
     FormSideEffect,
     Interaction,
-    MagnesiumForm,
     Publication,
 )
 from tests import factories

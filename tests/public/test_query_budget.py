@@ -190,6 +190,7 @@ class ListQueryBudgetTests(QueryBudgetMixin, TestCase):
             factories.InteractionFactory(form=form, drug_class=f"Drug {number}")
             factories.publish(form)
             cls.forms.append(form)
+
     def publish_only(self, count):
         """Leave the first ``count`` forms published; withdraw the others."""
         hidden = [form.pk for form in self.forms[count:]]

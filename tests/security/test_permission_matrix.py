@@ -136,6 +136,9 @@ MATRIX = {
         get("/forms/{published}/history/", every(200)),
         get("/forms/{draft}/history/", DRAFT),
     ],
+    "media/uploads/<str:name>": [
+        get("/media/uploads/" + "0" * 64 + ".png", every(404))
+    ],
     "forms/<slug:slug>/history/feed/": [
         get("/forms/{published}/history/feed/", every(200)),
         get("/forms/{draft}/history/feed/", every(404)),
@@ -155,9 +158,9 @@ MATRIX = {
     "indications/": [get("/indications/", every(200))],
     "indications/<slug:slug>/": [
         get("/indications/{indication}/", every(200)),
-        # Topics are shared content: a topic only a draft uses has a page
-        # (that lists no draft), though no list links to it.
-        get("/indications/{draft_only_indication}/", every(200)),
+        # Topic pages come from published documents: one only a draft names
+        # has none yet.
+        get("/indications/{draft_only_indication}/", every(404)),
         get("/indications/no-such-use/", every(404)),
     ],
     "side-effects/": [get("/side-effects/", every(200))],
@@ -262,9 +265,15 @@ MATRIX = {
         get("/admin/monographs/magnesiumform/deleted/", staff(200)),
     ],
     # Recovering a monograph that is not deleted: refused with a message.
+    # Recovering undoes a deletion: only those who may delete (reviewers).
     "admin/monographs/magnesiumform/deleted/<int:form_id>/recover/": post_only(
         "/admin/monographs/magnesiumform/deleted/{published_pk}/recover/",
-        staff(Redirect("/admin/monographs/magnesiumform/deleted/")),
+        expect(
+            LOGIN,
+            403,
+            Redirect("/admin/monographs/magnesiumform/deleted/"),
+            Redirect("/admin/monographs/magnesiumform/deleted/"),
+        ),
     ),
     "admin/monographs/magnesiumform/<path:object_id>/revisions/": [
         get("/admin/monographs/magnesiumform/{published_pk}/revisions/", staff(200)),
@@ -277,19 +286,6 @@ MATRIX = {
         staff(Redirect("/admin/monographs/magnesiumform/{published_pk}/revisions/")),
     ),
     # Recovering a row that is not deleted: refused with a message.
-    "admin/monographs/magnesiumform/<path:object_id>/rows/<str:kind>/<int:row_id>/recover/": [
-        *post_only(
-            "/admin/monographs/magnesiumform/{published_pk}/rows/faqs/{faq_pk}/recover/",
-            staff(
-                Redirect("/admin/monographs/magnesiumform/{published_pk}/revisions/")
-            ),
-        ),
-        Case(
-            "/admin/monographs/magnesiumform/{published_pk}/rows/nonsense/1/recover/",
-            staff(404),
-            method="post",
-        ),
-    ],
     # Submitting what already awaits review: refused with a message.
     "admin/monographs/magnesiumform/<path:object_id>/submit/": post_only(
         "/admin/monographs/magnesiumform/{published_pk}/submit/",

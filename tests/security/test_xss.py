@@ -40,6 +40,11 @@ from monographs.models import (
     SideEffect,
     Synonym,
 )
+from monographs.selectors import (
+    published_citations,
+    published_monographs,
+    published_topics,
+)
 from tests import factories
 from tests.security.inertness import (
     feed_problems,
@@ -215,11 +220,21 @@ class PayloadSite:
             urls += self.monograph_urls(form, staff=staff)
         if staff:
             return urls
-        urls += [f"/indications/{topic.slug}/" for topic in site.indications]
-        urls += [f"/side-effects/{topic.slug}/" for topic in site.side_effects]
+        # Topic and citation pages exist for what published documents name.
+        monographs = published_monographs()
+        for topic, prefix in [
+            ("indication", "indications"),
+            ("side_effect", "side-effects"),
+        ]:
+            urls += [
+                f"/{prefix}/{instance.slug}/"
+                for instance in published_topics(topic, monographs).values()
+            ]
+        cited = list(published_citations(monographs))
+        self.assertTrue(cited)
         # The bibliography shows every citation as its page does; a sample of
-        # the citation pages (each costs a scan of every published row).
-        urls += [f"/citations/{citation.pk}/" for citation in site.citations[::6]]
+        # the citation pages.
+        urls += [f"/citations/{pk}/" for pk in cited[::6]]
         urls += [
             f"/search/?{urlencode({'q': term})}"
             for term in ["alert", "script", "xss", "onerror", "javascript", "7*7"]

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from monographs.exporter import export_path, monograph_markdown
 from monographs.documents import document_load
+from monographs.exporter import export_path, monograph_markdown
 from monographs.models import MagnesiumForm, Publication, Revision
 
 
@@ -28,9 +28,7 @@ class Command(BaseCommand):
         else:
             revisions = [
                 publication.revision
-                for publication in Publication.objects.live().select_related(
-                    "revision"
-                )
+                for publication in Publication.objects.live().select_related("revision")
             ]
         written = 0
         for revision in revisions:

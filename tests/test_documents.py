@@ -1,0 +1,295 @@
+"""A revision is one immutable document; readers are served from approved ones."""
+
+from django.test import Client, TestCase
+
+from monographs import services
+from monographs.documents import document_build, document_load
+from monographs.history import change_context
+from monographs.models import (
+    Citation,
+    Indication,
+    MagnesiumForm,
+    Publication,
+    Revision,
+)
+from monographs.schema import ROW_KINDS, SCHEMA_VERSION, normalize_text, row_fields
+from tests import factories
+from tests.admin.test_monograph_admin import change_url, open_change_form
+from tests.public.helpers import forget_cached_pages
+
+
+def build_published(reviewer):
+    """A published monograph citing one source from a row and one from its text."""
+    row_source = factories.CitationFactory(key="rowsource2020", title="Row source")
+    text_source = factories.CitationFactory(key="textsource2021", title="Text source")
+    sleep = factories.IndicationFactory(name="Sleep quality", slug="sleep-quality")
+    with change_context(reason="Wrote it", user=reviewer):
+        form = factories.MagnesiumFormFactory(
+            name="Magnesium glycinate",
+            slug="magnesium-glycinate",
+            summary="Gentle.\n\nSee [@textsource2021].",
+        )
+        factories.EvidenceFactory(
+            form=form, indication=sleep, summary="May help."
+        ).citations.add(row_source)
+    factories.publish(form, user=reviewer)
+    return form, row_source, text_source, sleep
+
+
+class NormalizeTextTests(TestCase):
+    def test_line_endings_and_trailing_whitespace(self):
+        self.assertEqual(normalize_text("One  \r\nTwo\t\rThree\n\n"), "One\nTwo\nThree")
+
+    def test_other_values_pass_through(self):
+        self.assertIsNone(normalize_text(None))
+        self.assertEqual(normalize_text(3), 3)
+
+
+class DocumentTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory()
+        cls.form, cls.row_source, cls.text_source, cls.sleep = build_published(
+            cls.reviewer
+        )
+
+    def test_holds_fields_rows_citations_topics_and_schema(self):
+        document = document_build(self.form.pk)
+        self.assertEqual(document["schema"], SCHEMA_VERSION)
+        self.assertEqual(document["form"]["id"], self.form.pk)
+        self.assertEqual(document["form"]["slug"], "magnesium-glycinate")
+        evidence = document["rows"]["evidence"][0]
+        self.assertEqual(evidence["citations"], [self.row_source.pk])
+        self.assertEqual(
+            set(evidence) - {"id", "citations"}, set(row_fields("evidence"))
+        )
+        # Cited by a row and by a [@key] marker in the text.
+        self.assertEqual(
+            {c["key"] for c in document["citations"].values()},
+            {"rowsource2020", "textsource2021"},
+        )
+        self.assertNotIn("note", document["citations"][str(self.row_source.pk)])
+        self.assertEqual(
+            document["topics"]["indication"][str(self.sleep.pk)]["name"],
+            "Sleep quality",
+        )
+        self.assertEqual(set(document["rows"]), {kind.name for kind in ROW_KINDS})
+
+    def test_a_revision_stores_the_document_it_was_saved_as(self):
+        latest = Revision.objects.with_document().latest_for(self.form.pk)
+        self.assertEqual(latest.document, document_build(self.form.pk))
+        self.assertEqual((latest.name, latest.slug), (self.form.name, self.form.slug))
+
+    def test_loading_needs_no_query(self):
+        latest = Revision.objects.with_document().latest_for(self.form.pk)
+        with self.assertNumQueries(0):
+            monograph = document_load(latest)
+            row = monograph.evidence[0]
+            self.assertEqual(row.indication.name, "Sleep quality")
+            self.assertEqual([c.key for c in row.cited], ["rowsource2020"])
+            self.assertEqual(str(row), "Magnesium glycinate: Sleep quality")
+
+    def test_a_save_that_changes_nothing_writes_no_revision(self):
+        count = Revision.objects.count()
+        with change_context(reason="Nothing", user=self.reviewer):
+            MagnesiumForm.objects.get(pk=self.form.pk).save()
+        self.assertEqual(Revision.objects.count(), count)
+        self.assertEqual(self.form.history.count(), 1)
+
+
+class CrlfResubmissionTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory()
+        cls.form, *_ = build_published(cls.reviewer)
+
+    def test_an_untouched_form_posted_with_crlf_writes_no_revision(self):
+        self.client.force_login(self.reviewer)
+        data = open_change_form(self.client, self.form)
+        # What a browser posts: every textarea's line breaks as CRLF.
+        data = {
+            name: value.replace("\n", "\r\n") if isinstance(value, str) else value
+            for name, value in data.items()
+        }
+        self.assertIn("\r\n", data["summary"])
+        data["edit_summary"] = "Looked at it"
+        before = Revision.objects.count()
+        response = self.client.post(change_url(self.form), data)
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(Revision.objects.count(), before)
+        self.assertEqual(self.form.status, MagnesiumForm.Status.PUBLISHED)
+
+
+class PermalinkImmutabilityTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory()
+        cls.form, cls.row_source, cls.text_source, cls.sleep = build_published(
+            cls.reviewer
+        )
+        cls.number = cls.form.published_revision.number
+
+    def permalink(self, slug="magnesium-glycinate"):
+        forget_cached_pages()
+        return Client().get(f"/forms/{slug}/revisions/{self.number}/", follow=True)
+
+    def test_unchanged_after_citation_topic_and_slug_edits(self):
+        before = self.permalink()
+        self.assertEqual(before.status_code, 200)
+        self.assertContains(before, "Row source")
+        with change_context(reason="Corrected", user=self.reviewer):
+            citation = Citation.objects.get(pk=self.row_source.pk)
+            citation.title = "Corrected title"
+            citation.save()
+            topic = Indication.objects.get(pk=self.sleep.pk)
+            topic.name = "Sleep"
+            topic.save()
+            form = MagnesiumForm.objects.get(pk=self.form.pk)
+            form.slug = "magnesium-bisglycinate-chelate"
+            form.summary = "Rewritten."
+            form.save()
+        factories.publish(form, user=self.reviewer)
+
+        after = self.permalink()
+        self.assertEqual(
+            after.redirect_chain[-1][0], f"/forms/{form.slug}/revisions/{self.number}/"
+        )
+        self.assertEqual(after.content, before.content)
+        # The new revision carries all three changes.
+        current = Client().get(f"/forms/{form.slug}/")
+        self.assertContains(current, "Corrected title")
+        self.assertContains(current, "Rewritten.")
+
+
+class CitationReviewTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory()
+        cls.editor = factories.EditorFactory()
+        cls.form, cls.row_source, cls.text_source, _ = build_published(cls.reviewer)
+        with change_context(reason="Also cites it", user=cls.reviewer):
+            cls.other = factories.MagnesiumFormFactory(
+                name="Magnesium citrate",
+                slug="magnesium-citrate",
+                summary="[@rowsource2020]",
+            )
+        factories.publish(cls.other, user=cls.reviewer)
+
+    def edit_citation(self):
+        self.client.force_login(self.editor)
+        with change_context(reason="Fixed the title", user=self.editor):
+            citation = Citation.objects.get(pk=self.row_source.pk)
+            citation.title = "Unreviewed new title"
+            citation.save()
+
+    def test_an_unapproved_citation_edit_appears_nowhere_public(self):
+        self.edit_citation()
+        forget_cached_pages()
+        reader = Client()
+        for url in [
+            "/forms/magnesium-glycinate/",
+            "/forms/magnesium-citrate/",
+            "/citations/",
+            f"/citations/{self.row_source.pk}/",
+            "/citations/export.ris",
+            "/citations/export.bib",
+            "/citations/export.json",
+            "/api/v1/forms/magnesium-glycinate/",
+        ]:
+            with self.subTest(url=url):
+                response = reader.get(url)
+                self.assertEqual(response.status_code, 200)
+                self.assertNotContains(response, "Unreviewed new title")
+                # The API lists references by key; every other page by title.
+                shown = "rowsource2020" if "/api/" in url else "Row source"
+                self.assertContains(response, shown)
+
+    def test_it_is_a_pending_change_of_every_citing_monograph(self):
+        self.edit_citation()
+        for form in (self.form, self.other):
+            with self.subTest(form=form.name):
+                latest = Revision.objects.latest_for(form.pk)
+                self.assertIn("Fixed the title", latest.summary)
+                self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+                review = self.client.get(
+                    f"/admin/monographs/magnesiumform/{form.pk}/review/"
+                )
+                self.assertContains(review, "<h2>References</h2>", html=False)
+                self.assertContains(review, "Unreviewed")
+
+    def test_approval_publishes_it(self):
+        self.edit_citation()
+        factories.publish(self.form, user=self.reviewer)
+        forget_cached_pages()
+        self.assertContains(
+            Client().get("/forms/magnesium-glycinate/"), "Unreviewed new title"
+        )
+        # The other page still shows the title it was approved with.
+        self.assertNotContains(
+            Client().get("/forms/magnesium-citrate/"), "Unreviewed new title"
+        )
+
+    def test_an_editors_note_is_not_a_change(self):
+        before = Revision.objects.count()
+        with change_context(reason="Note", user=self.editor):
+            citation = Citation.objects.get(pk=self.row_source.pk)
+            citation.note = "Checked against PubMed."
+            citation.save()
+        self.assertEqual(Revision.objects.count(), before)
+
+
+class DeletionTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory()
+        cls.form, *_ = build_published(cls.reviewer)
+        cls.number = cls.form.published_revision.number
+
+    def test_gone_from_every_public_list_in_the_same_request_cycle(self):
+        reader = Client()
+        urls = ["/", "/forms/", "/search/?q=gentle", "/api/v1/forms/", "/sitemap.xml"]
+        link = "/forms/magnesium-glycinate/"
+        for url in urls:
+            self.assertContains(reader.get(url), link)
+        services.monograph_delete(
+            form=self.form, user=self.reviewer, reason="Duplicate"
+        )
+        # No cache is cleared: the withdrawal itself moves every cache key.
+        for url in urls:
+            with self.subTest(url=url):
+                self.assertNotContains(reader.get(url), link)
+        self.assertEqual(reader.get("/forms/magnesium-glycinate/").status_code, 410)
+        self.assertEqual(
+            reader.get("/api/v1/forms/magnesium-glycinate/").status_code, 404
+        )
+
+    def test_listed_in_changes_and_feeds_with_its_history_kept(self):
+        revision = services.monograph_delete(
+            form=self.form, user=self.reviewer, reason="Duplicate"
+        )
+        self.assertTrue(revision.deleted)
+        self.assertEqual(
+            Revision.objects.with_document().get(pk=revision.pk).document, {}
+        )
+        reader = Client()
+        changes = reader.get("/changes/")
+        self.assertContains(changes, "Duplicate")
+        self.assertContains(reader.get("/changes/feed/"), "Magnesium glycinate deleted")
+        self.assertEqual(
+            reader.get(
+                f"/forms/magnesium-glycinate/revisions/{self.number}/"
+            ).status_code,
+            200,
+        )
+
+    def test_recovered_through_review(self):
+        services.monograph_delete(form=self.form, user=self.reviewer, reason="Oops")
+        revision = services.monograph_recover(form_id=self.form.pk, user=self.reviewer)
+        form = MagnesiumForm.objects.get(pk=self.form.pk)
+        self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 410)
+        services.monograph_approve(
+            form=form, user=self.reviewer, revision_number=revision.number
+        )
+        self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 200)
+        self.assertFalse(Publication.objects.get(form_id=form.pk).withdrawn)
