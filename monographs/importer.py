@@ -5,17 +5,30 @@ shared/seeds/004_*.txt) and plain clinical summaries with headed sections
 
 ``parse_file`` only reads; monographs.services.monograph_import writes.
 Every problem is an ``ImportProblem`` naming the file and line.
+
+Files come from anywhere, so reading one is bounded: at most
+``MAX_FILE_BYTES``, front matter without YAML anchors and aliases (a few
+hundred bytes of them stand for gigabytes) and nested at most
+``MAX_FRONT_MATTER_DEPTH`` deep, every pattern and loop linear in the file,
+and every Markdown text within what the renderer accepts
+(monographs.markdown.validate_markdown).
 """
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from django.core.exceptions import ValidationError
 
+from monographs.markdown import validate_markdown
 from monographs.models.citations import UNRESOLVED_KEY_PREFIX
 
 MAX_FILE_BYTES = 512 * 1024
+# Front matter is a mapping of lists of mappings: three levels. PyYAML
+# composes nested collections by recursion.
+MAX_FRONT_MATTER_DEPTH = 20
 
 FRONT_MATTER_SECTIONS = {
     "generic name": "generic_name",
@@ -41,6 +54,14 @@ FRONT_MATTER_FACTS = (
 BULLET_RE = re.compile(r"^\s*[*+-]\s+(.*)$")
 LABELLED_RE = re.compile(r"^\*\*(?P<label>[^*]+?):?\*\*:?\s*(?P<text>.*)$", re.S)
 ROW_LISTS = ("doses", "interactions", "evidence")
+# Facts and row columns that are Markdown (MarkdownxField) in the models.
+MARKDOWN_FACTS = (
+    "composition_note",
+    "absorption_notes",
+    "tolerability_notes",
+    "precaution_notes",
+)
+MARKDOWN_COLUMNS = {"doses": ("notes",), "evidence": ("summary",)}
 QUESTION_RE = re.compile(
     r"^\*\*Q:\s*(?P<question>.+?)\*\*\s*A:\s*(?P<answer>.+)$", re.S | re.IGNORECASE
 )
@@ -49,6 +70,10 @@ DISCLAIMER_RE = re.compile(
 )
 TRAILING_REFERENCE_RE = re.compile(r"(?<=[^\d\s])\s+(\d{1,2})\s*$")
 NUMBERED_HEADING_RE = re.compile(r"^\d+\.\s+\S")
+# "## Name" or "### Name", optionally closed by #s. The name is cut out in
+# Python: a lazy ".*?" before "\s*#*$" retried every split of a long run of
+# spaces (a 60 KB heading line took over a minute).
+SECTION_HEADING_RE = re.compile(r"#{2,3}\s")
 SERIOUS_RE = re.compile(r"serious|medical attention|seek", re.IGNORECASE)
 
 
@@ -85,6 +110,8 @@ class ParsedMonograph:
     doses: list | None = None
     interactions: list | None = None
     evidence: list | None = None
+    # The line of the first section kept under "other sections".
+    other_line: int | None = None
 
 
 @dataclass
@@ -96,12 +123,22 @@ class Line:
 def read_text(path, *, max_bytes=MAX_FILE_BYTES):
     """The file's text with LF line endings, or an ImportProblem saying why not."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > max_bytes:
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise ImportProblem(path, None, "not a regular file")
+    if status.st_size > max_bytes:
         raise ImportProblem(
-            path, None, f"file is {size:,} bytes; the limit is {max_bytes:,} bytes"
+            path,
+            None,
+            f"file is {status.st_size:,} bytes; the limit is {max_bytes:,} bytes",
         )
-    raw = path.read_bytes()
+    # Read no more than the limit even if the file grew since it was measured.
+    with path.open("rb") as file:
+        raw = file.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise ImportProblem(
+            path, None, f"file is over the limit of {max_bytes:,} bytes"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -127,8 +164,99 @@ def parse_file(path, *, max_bytes=MAX_FILE_BYTES):
         )
     ]
     if lines[0].text.strip() == "---":
-        return _parse_front_matter_page(path, lines)
-    return _parse_clinical_summary(path, lines)
+        parsed = _parse_front_matter_page(path, lines)
+    else:
+        parsed = _parse_clinical_summary(path, lines)
+    if parsed.other:
+        _check_markdown(
+            path,
+            parsed.other_line,
+            "the sections kept under 'other sections'",
+            other_sections_markdown(parsed),
+        )
+    return parsed
+
+
+def _check_markdown(path, line, where, text):
+    """An ImportProblem if ``text`` is Markdown the site would refuse to show."""
+    try:
+        validate_markdown(text)
+    except ValidationError as error:
+        raise ImportProblem(
+            path, line, f"{where}: {' '.join(error.messages)}"
+        ) from None
+
+
+class FrontMatterRefused(yaml.MarkedYAMLError):
+    """Front matter that is valid YAML but not accepted here."""
+
+
+class FrontMatterLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing anchors, aliases and deep nesting.
+
+    An alias repeats a node wherever it appears: nine lines of aliases of
+    aliases stand for a billion strings once the list is copied or printed
+    (a 400-byte file took 33 s and 2.7 GB). Front matter has no use for
+    them. Nesting is bounded because PyYAML composes collections by recursion.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise FrontMatterRefused(
+                problem=f"uses the alias *{event.anchor}; aliases and anchors are "
+                "not allowed, write the value out in full",
+                problem_mark=event.start_mark,
+            )
+        if getattr(event, "anchor", None) is not None:
+            raise FrontMatterRefused(
+                problem=f"defines the anchor &{event.anchor}; aliases and anchors "
+                "are not allowed, write each value out in full",
+                problem_mark=event.start_mark,
+            )
+        if self.depth >= MAX_FRONT_MATTER_DEPTH:
+            raise FrontMatterRefused(
+                problem=f"nests lists or mappings more than {MAX_FRONT_MATTER_DEPTH} "
+                "levels deep",
+                problem_mark=event.start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _load_front_matter(source):
+    """(data, node) of one YAML document; the node gives the lines of keys."""
+    loader = FrontMatterLoader(source)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def _key_lines(node):
+    """File lines of the front matter's keys, and of each row of its lists:
+    {key: line} and {(key, index): line}."""
+    lines = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        # The front matter starts on the file's second line.
+        lines[key.value] = key.start_mark.line + 2
+        if isinstance(value, yaml.SequenceNode):
+            for index, item in enumerate(value.value):
+                lines[key.value, index] = item.start_mark.line + 2
+    return lines
 
 
 def _front_matter(path, lines):
@@ -144,18 +272,29 @@ def _front_matter(path, lines):
         raise ImportProblem(path, 1, "front matter opened with '---' is never closed")
     source = "\n".join(line.text for line in lines[1:index])
     try:
-        data = yaml.safe_load(source) or {}
+        data, node = _load_front_matter(source)
+    except FrontMatterRefused as error:
+        raise ImportProblem(
+            path, error.problem_mark.line + 2, f"front matter {error.problem}"
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(error, "problem", None) or "it is not valid YAML"
         raise ImportProblem(path, line, f"malformed front matter: {problem}") from None
+    except (ValueError, OverflowError) as error:
+        # PyYAML turns what looks like a date or a number into one and lets
+        # Python's errors through: "2020-13-45", an integer of 5,000 digits.
+        raise ImportProblem(
+            path, 2, f"malformed front matter: a value cannot be read ({error})"
+        ) from None
+    data = data or {}
     if not isinstance(data, dict):
         raise ImportProblem(path, 2, "front matter must be 'key: value' lines")
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ImportProblem(path, 2, "front matter has no 'title'")
-    return data, lines[index + 1 :]
+    return data, lines[index + 1 :], _key_lines(node)
 
 
 def _blocks(lines):
@@ -178,28 +317,30 @@ def _blocks(lines):
             current = {
                 "kind": "bullet",
                 "line": line.number,
-                "parts": [bullet.group(1)],
+                "parts": [[bullet.group(1)]],
             }
             blocks.append(current)
             last_bullet = None
         elif current is not None and (
             current["kind"] == "paragraph" or text.startswith(" ")
         ):
-            current["parts"][-1] += " " + text.strip()
+            # Lines are collected and joined once: adding each to a growing
+            # string copies the paragraph once per line.
+            current["parts"][-1].append(text.strip())
         elif last_bullet is not None and text.startswith("  "):
-            last_bullet["parts"].append(text.strip())
+            last_bullet["parts"].append([text.strip()])
             current = last_bullet
         else:
             current = {
                 "kind": "paragraph",
                 "line": line.number,
-                "parts": [text.strip()],
+                "parts": [[text.strip()]],
             }
             blocks.append(current)
             last_bullet = None
     for block in blocks:
         block["text"] = "\n\n".join(
-            " ".join(part.split()) for part in block.pop("parts")
+            " ".join(" ".join(part).split()) for part in block.pop("parts")
         )
     return blocks
 
@@ -209,10 +350,26 @@ def _markdown(lines):
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
+def _section_heading(stripped):
+    """The name of a "## Name" or "### Name ###" line, or None."""
+    match = SECTION_HEADING_RE.match(stripped)
+    if match is None:
+        return None
+    # As "^#{2,3}\s+(.*?)\s*#*$" read it: closing #s and the space before
+    # them are not part of the name.
+    return stripped[match.end() :].rstrip("#").strip()
+
+
 def _parse_front_matter_page(path, lines):
-    data, body = _front_matter(path, lines)
+    data, body, key_lines = _front_matter(path, lines)
     parsed = ParsedMonograph(path=path, title=data["title"].strip())
     parsed.facts = {name: data[name] for name in FRONT_MATTER_FACTS if name in data}
+    # The import stores str() of whatever YAML read, so that is what is checked.
+    for name, value in parsed.facts.items():
+        if name in MARKDOWN_FACTS:
+            _check_markdown(
+                path, key_lines.get(name, 2), f"front matter '{name}'", str(value)
+            )
     if isinstance(data.get("synonyms"), list):
         parsed.synonyms += [str(name) for name in data["synonyms"]]
     for name in ROW_LISTS:
@@ -221,19 +378,31 @@ def _parse_front_matter_page(path, lines):
             continue
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise ImportProblem(
-                path, 2, f"front matter '{name}' must be a list of mappings"
+                path,
+                key_lines.get(name, 2),
+                f"front matter '{name}' must be a list of mappings",
             )
+        for index, row in enumerate(rows):
+            for column in MARKDOWN_COLUMNS.get(name, ()):
+                if column in row:
+                    _check_markdown(
+                        path,
+                        key_lines.get((name, index), 2),
+                        f"front matter '{name}', row {index + 1}, '{column}'",
+                        str(row[column]),
+                    )
         setattr(parsed, name, rows)
     sections = {}
     preamble = []
+    preamble_has_text = False
     current = None
     for line in body:
         stripped = line.text.strip()
-        if stripped.startswith("# ") and current is None and not _markdown(preamble):
+        # The page's "# Title" line, before any text, is not part of it.
+        if stripped.startswith("# ") and current is None and not preamble_has_text:
             continue
-        heading = re.match(r"^#{2,3}\s+(.*?)\s*#*$", stripped)
-        if heading:
-            name = heading.group(1).strip()
+        name = _section_heading(stripped)
+        if name is not None:
             key = name.lower()
             if key in sections:
                 raise ImportProblem(
@@ -244,19 +413,32 @@ def _parse_front_matter_page(path, lines):
             current = {"name": name, "line": line.number, "lines": []}
             sections[key] = current
             continue
-        (current["lines"] if current else preamble).append(line)
+        if current is not None:
+            current["lines"].append(line)
+        else:
+            preamble.append(line)
+            preamble_has_text = preamble_has_text or bool(stripped)
 
-    if _markdown(preamble):
+    if preamble_has_text:
         parsed.fields["summary"] = _markdown(preamble)
+        first = next(line.number for line in preamble if line.text.strip())
+        _check_markdown(
+            path, first, "the text before the first section", parsed.fields["summary"]
+        )
 
     for key, section in sections.items():
         target = FRONT_MATTER_SECTIONS.get(key)
+        where = f"section '{section['name']}'"
         lines = section["lines"]
         lines, disclaimer = _take_disclaimer(lines)
         if disclaimer:
             parsed.fields["disclaimer"] = disclaimer
+            _check_markdown(
+                path, section["line"], f"the disclaimer in {where}", disclaimer
+            )
         if target is None:
             parsed.other.append((section["name"], _markdown(lines)))
+            parsed.other_line = parsed.other_line or section["line"]
             parsed.warnings.append(
                 f"{path}:{section['line']}: unknown section '{section['name']}' kept "
                 "under 'other sections' for an editor to place"
@@ -273,6 +455,7 @@ def _parse_front_matter_page(path, lines):
             parsed.faqs = _questions(path, section, lines, parsed)
         else:
             parsed.fields[target] = _markdown(lines)
+            _check_markdown(path, section["line"], where, parsed.fields[target])
     return parsed
 
 
@@ -286,6 +469,21 @@ def _take_disclaimer(lines):
     return lines, ""
 
 
+def _trailing_note(text):
+    r"""(where the note starts, the note) if ``text`` ends in "(a note)", else None.
+
+    What "\s*\((.*)\)\s*$" finds, without retrying from every "(" in turn:
+    the first "(" on the line of the final ")", and the spaces before it.
+    """
+    body = text.rstrip()
+    if not body.endswith(")"):
+        return None
+    opening = body.find("(", body.rfind("\n") + 1, len(body) - 1)
+    if opening == -1:
+        return None
+    return len(body[:opening].rstrip()), body[opening + 1 : -1]
+
+
 def _parse_side_effects(parsed, section, lines):
     serious = False
     effects = []
@@ -297,17 +495,26 @@ def _parse_side_effects(parsed, section, lines):
             else:
                 leftover.append(block["text"])
             continue
-        name = re.sub(r"\s*\(.*\)\s*$", "", block["text"]).strip().rstrip(".")
-        note = re.search(r"\((.*)\)\s*$", block["text"])
+        found = _trailing_note(block["text"])
+        name, note = (
+            (block["text"][: found[0]], found[1]) if found else (block["text"], "")
+        )
+        _check_markdown(
+            parsed.path,
+            block["line"],
+            f"the note of a side effect in section '{section['name']}'",
+            note,
+        )
         effects.append(
             (
-                ParsedSideEffect(name=name, serious=serious),
-                note.group(1) if note else "",
+                ParsedSideEffect(name=name.strip().rstrip("."), serious=serious),
+                note,
             )
         )
     parsed.side_effects = effects
     if leftover:
         parsed.other.append((section["name"], "\n\n".join(leftover)))
+        parsed.other_line = parsed.other_line or section["line"]
         parsed.warnings.append(
             f"{parsed.path}:{section['line']}: text in 'Side Effects' outside the two "
             "lists kept under 'other sections'"
@@ -324,14 +531,23 @@ def _labelled_items(path, section, lines, parsed):
         match = LABELLED_RE.match(block["text"]) if block["kind"] == "bullet" else None
         if match is None:
             parsed.other.append((section["name"], block["text"]))
+            parsed.other_line = parsed.other_line or block["line"]
             parsed.warnings.append(
                 f"{path}:{block['line']}: a '{section['name']}' item without a "
                 "**Label:** kept under 'other sections'"
             )
             continue
-        items.append((match.group("label").strip(), match.group("text").strip()))
+        label, text = match.group("label").strip(), match.group("text").strip()
+        _check_markdown(path, block["line"], f"precaution '{label}'", text)
+        items.append((label, text))
     if notes:
         parsed.fields["precaution_notes"] = "\n\n".join(notes)
+        _check_markdown(
+            path,
+            section["line"],
+            f"section '{section['name']}'",
+            parsed.fields["precaution_notes"],
+        )
     return items
 
 
@@ -341,12 +557,16 @@ def _questions(path, section, lines, parsed):
         match = QUESTION_RE.match(block["text"]) if block["kind"] == "bullet" else None
         if match is None:
             parsed.other.append((section["name"], block["text"]))
+            parsed.other_line = parsed.other_line or block["line"]
             parsed.warnings.append(
                 f"{path}:{block['line']}: an FAQ without '**Q:** … A: …' kept under "
                 "'other sections'"
             )
             continue
-        items.append((match.group("question").strip(), match.group("answer").strip()))
+        question = match.group("question").strip()
+        answer = match.group("answer").strip()
+        _check_markdown(path, block["line"], f"the answer to '{question}'", answer)
+        items.append((question, answer))
     return items
 
 
@@ -395,8 +615,8 @@ def _parse_clinical_summary(path, lines):
             path, content[0].number, "the first line should be the monograph's title"
         )
     parsed = ParsedMonograph(path=path, title=title_line.split(":")[0].strip())
-    sections = []  # (heading, target, [markdown lines])
-    current = ("", "summary", [])
+    sections = []  # (heading, target, [markdown lines], line)
+    current = ("", "summary", [], content[1].number if len(content) > 1 else None)
     sections.append(current)
     for index, line in enumerate(content[1:], start=1):
         text = line.text.strip()
@@ -410,7 +630,7 @@ def _parse_clinical_summary(path, lines):
                 (name for pattern, name in SUMMARY_TARGETS if pattern.search(text)),
                 "other",
             )
-            current = (text, target, [])
+            current = (text, target, [], line.number)
             sections.append(current)
             if target == "other":
                 parsed.warnings.append(
@@ -424,17 +644,20 @@ def _parse_clinical_summary(path, lines):
         else:
             current[2].append(f"\n{_unresolved(text, parsed, line.number)}\n")
     collected = {}
-    for heading, target, body in sections:
+    for heading, target, body, line in sections:
         text = "\n".join(body).strip()
         text = re.sub(r"\n{3,}", "\n\n", text)
         if not text and target != "other":
             continue
         if target == "other":
             parsed.other.append((heading, text))
+            parsed.other_line = parsed.other_line or line
             continue
-        collected.setdefault(target, []).append(text)
-    for target, texts in collected.items():
+        where = f"section '{heading}'" if heading else "the text under the title"
+        collected.setdefault(target, (where, line, []))[2].append(text)
+    for target, (where, line, texts) in collected.items():
         parsed.fields[target] = "\n\n".join(texts)
+        _check_markdown(path, line, where, parsed.fields[target])
     return parsed
 
 
