@@ -38,6 +38,9 @@ SQLITE_PATH = BENCH_DIR / "bench.sqlite3"
 RESULTS_PATH = BENCH_DIR / "results.json"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 POSTGRES_NAME = "mgref_bench"
+# 10,000 revisions in 51.33 s on SQLite (bench/results.json of 5e59f5c), when a
+# revision linked history rows and held no document.
+WRITE_MS_BEFORE_DOCUMENTS = 5.13
 NO_CACHE_SETTINGS = "bench_nocache_settings"
 NO_CACHE_SETTINGS_TEXT = """\
 # Written by bench/run.py: mgref's settings with every cache a DummyCache.
@@ -541,6 +544,7 @@ class Bench:
             )
         say(f"mgref benchmark on {self.database.describe()}")
         self.build_database()
+        self.measure_bounds()
         self.measure_import()
         self.collect_static()
         self.measure_pages()
@@ -593,6 +597,15 @@ class Bench:
         from django.db import connections
 
         connections.close_all()
+
+    def measure_bounds(self):
+        """The renderer's and the diff's worst cases, in this process."""
+        from bench import bounds
+
+        self.bounds = bounds.measure()
+        for kind, limit in [("render", 100), ("diff", 1000)]:
+            name, ms = self.bounds[kind][0]
+            say(f"  slowest {kind}: {ms:.1f} ms ({name}; target < {limit} ms)")
 
     def measure_import(self):
         """Import the files into a copy of the database, so that the served one
@@ -699,9 +712,11 @@ class Bench:
         older, newer = published[-2], published[-1]
         return [
             ("history", f"/forms/{slug}/history/"),
+            ("permalink", f"/forms/{slug}/revisions/{older}/"),
             ("diff", f"/forms/{slug}/diff/?from={older}&to={newer}"),
             ("search", "/search/?q=magnesium"),
             ("API list", "/api/v1/forms/"),
+            ("API detail", f"/api/v1/forms/{slug}/"),
         ]
 
     def measure_pages(self):
@@ -859,6 +874,15 @@ class Bench:
             f"max {rss['worker_max_mib']:.0f} MiB (per worker: {per_worker} MiB; "
             f"master {rss['master_mib']:.0f} MiB)"
         )
+        for kind, limit in [("render", 100), ("diff", 1000)]:
+            cases = ", ".join(f"{name} {ms:.1f}" for name, ms in self.bounds[kind])
+            say(f"Worst {kind} cases (ms, target < {limit}): {cases}")
+        write = self.write_cost()
+        say(
+            f"Write cost: {write['ms_per_revision']:.2f} ms per saved revision "
+            f"({write['ratio_to_before']:.2f}× the {WRITE_MS_BEFORE_DOCUMENTS} ms "
+            "measured before revisions held documents; target < 1.5×)"
+        )
         imported = self.import_result
         say(
             f"Import: {imported['files']} files in {imported['seconds']:.1f} s, "
@@ -866,6 +890,17 @@ class Bench:
             "included)"
         )
         self.write_json()
+
+    def write_cost(self):
+        """Milliseconds per revision while building the history monograph."""
+        from bench import dataset
+
+        step = next(s for s in self.steps if "revisions of" in s["step"])
+        ms = step["seconds"] * 1000 / dataset.REVISIONS
+        return {
+            "ms_per_revision": round(ms, 2),
+            "ratio_to_before": round(ms / WRITE_MS_BEFORE_DOCUMENTS, 2),
+        }
 
     def write_json(self):
         data = {
@@ -892,6 +927,8 @@ class Bench:
             "import": self.import_result,
             "pages": [asdict(result) for result in self.results],
             "rss": self.rss,
+            "bounds_ms": self.bounds,
+            "write_cost": self.write_cost(),
             "problems": self.problems,
         }
         self.args.results.write_text(json.dumps(data, indent=2) + "\n")

@@ -24,7 +24,7 @@ from django.utils.cache import (
     patch_cache_control,
     patch_vary_headers,
 )
-from django.utils.http import http_date, quote_etag
+from django.utils.http import http_date, quote_etag, urlencode
 
 from monographs.models import Publication
 
@@ -67,11 +67,26 @@ def monograph_version(request, slug, **kwargs):
     return f"revision-{revision_id}-{withdrawn}-{approved_at.timestamp()}", approved_at
 
 
-def cached_public_page(version):
+def cache_address(request, params):
+    """The host, path and the query parameters the view reads, in a fixed order.
+
+    Anything else in the query string changes nothing the view renders, so
+    it never makes a cache entry of its own.
+    """
+    query = urlencode(
+        [(name, value) for name in params for value in request.GET.getlist(name)]
+    )
+    address = f"{request.get_host()}{request.path}"
+    return f"{address}?{query}" if query else address
+
+
+def cached_public_page(version, params=()):
     """Cache a GET view for anonymous readers under ``version(request, **kwargs)``.
 
-    ``version`` returns (token, last_modified) or None. Responses carry an
-    ETag and Last-Modified and answer conditional requests with 304.
+    ``version`` returns (token, last_modified) or None; ``params`` names the
+    query parameters the view reads. Responses carry an ETag and
+    Last-Modified; a conditional request is answered with 304 only once the
+    page is known to exist (rendered and cached with a 200).
     """
 
     def decorator(view):
@@ -86,18 +101,18 @@ def cached_public_page(version):
             if found is None:
                 return view(request, *args, **kwargs)
             token, last_modified = found
-            address = f"{request.get_host()}{request.get_full_path()}"
+            address = cache_address(request, params)
             digest = hashlib.sha256(f"{token}|{address}".encode()).hexdigest()
             etag = quote_etag(digest[:32])
             last_modified = int(last_modified.timestamp())
-            conditional = get_conditional_response(
-                request, etag=etag, last_modified=last_modified
-            )
-            if conditional is not None:
-                return _with_validators(conditional, etag, last_modified)
             key = f"mgref:page:{digest}"
             stored = cache.get(key)
             if stored is not None:
+                conditional = get_conditional_response(
+                    request, etag=etag, last_modified=last_modified
+                )
+                if conditional is not None:
+                    return _with_validators(conditional, etag, last_modified)
                 response = HttpResponse(
                     stored["content"],
                     status=stored["status"],
@@ -110,24 +125,28 @@ def cached_public_page(version):
                 response = view(request, *args, **kwargs)
                 if hasattr(response, "render") and callable(response.render):
                     response.render()
-                if response.status_code == 200 and not response.streaming:
-                    cache.set(
-                        key,
-                        {
-                            "content": response.content,
-                            "status": response.status_code,
-                            "type": response["Content-Type"],
-                            "headers": [
-                                (name, response[name])
-                                for name in ("Content-Disposition",)
-                                if name in response
-                            ],
-                        },
-                        PAGE_TIMEOUT,
-                    )
+                if response.status_code != 200 or response.streaming:
+                    return response
+                cache.set(
+                    key,
+                    {
+                        "content": response.content,
+                        "status": response.status_code,
+                        "type": response["Content-Type"],
+                        "headers": [
+                            (name, response[name])
+                            for name in ("Content-Disposition",)
+                            if name in response
+                        ],
+                    },
+                    PAGE_TIMEOUT,
+                )
                 response["X-Cache"] = "miss"
-            if response.status_code != 200:
-                return response
+                conditional = get_conditional_response(
+                    request, etag=etag, last_modified=last_modified
+                )
+                if conditional is not None:
+                    return _with_validators(conditional, etag, last_modified)
             return _with_validators(response, etag, last_modified)
 
         return wrapper

@@ -36,8 +36,9 @@ from monographs.schema import (
 TOKEN_RE = re.compile(r"\w+|[^\w\s]|\s+")
 # SequenceMatcher's cost grows with the product of the two lengths: past
 # these, compare coarser units.
-MAX_WORD_WORK = 400_000
-MAX_LINE_WORK = 4_000_000
+MAX_WORD_WORK = 400_000  # one changed block, word by word
+MAX_TOTAL_WORD_WORK = 2_000_000  # all the changed blocks of one text
+MAX_LINE_WORK = 100_000_000  # the text, line by line
 COARSE_NOTE = (
     '<p class="diff-note">This text changed too much to compare word by '
     "word: the old and new versions are shown whole.</p>"
@@ -56,36 +57,64 @@ def _marked(tag, text, words):
 def _opcodes_html(old_tokens, new_tokens, *, refine=False):
     matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens)
     parts = []
+    budget = [MAX_TOTAL_WORD_WORK]
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         removed = "".join(old_tokens[i1:i2])
         added = "".join(new_tokens[j1:j2])
         if tag == "equal":
             parts.append(escape(added))
         elif refine and tag == "replace":
-            parts.append(_words(removed, added))
+            parts.append(_words(removed, added, budget))
         else:
             parts.append(_marked("del", removed, "removed"))
             parts.append(_marked("ins", added, "added"))
     return "".join(parts)
 
 
-def _words(old, new):
+def _words(old, new, budget):
+    """Words within one changed block, while the text's budget lasts."""
     old_tokens, new_tokens = TOKEN_RE.findall(old), TOKEN_RE.findall(new)
-    if len(old_tokens) * len(new_tokens) <= MAX_WORD_WORK:
+    work = len(old_tokens) * len(new_tokens)
+    if work <= MAX_WORD_WORK and work <= budget[0]:
+        budget[0] -= work
         return _opcodes_html(old_tokens, new_tokens)
     return _marked("del", old, "removed") + _marked("ins", new, "added")
 
 
 def word_diff(old, new):
-    """HTML of ``new`` against ``old``: lines first, then words within them."""
+    """HTML of ``new`` against ``old``: lines first, then words within them.
+
+    Lines both texts start or end with are set aside first, as most edits
+    of a long text touch a few lines in the middle.
+    """
     if old == new:
         return mark_safe(escape(new))
     old_lines, new_lines = old.splitlines(True), new.splitlines(True)
+    head = 0
+    while (
+        head < min(len(old_lines), len(new_lines))
+        and old_lines[head] == new_lines[head]
+    ):
+        head += 1
+    tail = 0
+    while (
+        tail < min(len(old_lines), len(new_lines)) - head
+        and old_lines[-1 - tail] == new_lines[-1 - tail]
+    ):
+        tail += 1
+    before = escape("".join(old_lines[:head]))
+    after = escape("".join(old_lines[len(old_lines) - tail :]))
+    old_lines = old_lines[head : len(old_lines) - tail]
+    new_lines = new_lines[head : len(new_lines) - tail]
     if len(old_lines) * len(new_lines) > MAX_LINE_WORK:
-        return mark_safe(
-            COARSE_NOTE + _marked("del", old, "removed") + _marked("ins", new, "added")
+        middle = (
+            COARSE_NOTE
+            + _marked("del", "".join(old_lines), "removed")
+            + _marked("ins", "".join(new_lines), "added")
         )
-    return mark_safe(_opcodes_html(old_lines, new_lines, refine=True))
+    else:
+        middle = _opcodes_html(old_lines, new_lines, refine=True)
+    return mark_safe(before + middle + after)
 
 
 def _display(instance, name):

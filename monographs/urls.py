@@ -10,10 +10,20 @@ app_name = "monographs"
 shared = cached_public_page(site_version)
 by_revision = cached_public_page(monograph_version)
 
+
+def shared_reading(*params):
+    """A shared page whose view reads these query parameters (and no others)."""
+    return cached_public_page(site_version, params)
+
+
 urlpatterns = [
     path("", shared(browse.HomeView.as_view()), name="home"),
     path("forms/", shared(browse.FormListView.as_view()), name="form-list"),
-    path("forms/compare/", shared(browse.form_compare), name="form-compare"),
+    path(
+        "forms/compare/",
+        shared_reading("forms")(browse.form_compare),
+        name="form-compare",
+    ),
     path(
         "forms/<slug:slug>/",
         by_revision(monographs.FormDetailView.as_view()),
@@ -31,7 +41,7 @@ urlpatterns = [
     ),
     path(
         "forms/<slug:slug>/history/",
-        shared(history.HistoryView.as_view()),
+        shared_reading("page")(history.HistoryView.as_view()),
         name="form-history",
     ),
     path(
@@ -40,9 +50,15 @@ urlpatterns = [
         name="form-history-feed",
     ),
     path(
-        "forms/<slug:slug>/diff/", shared(history.DiffView.as_view()), name="form-diff"
+        "forms/<slug:slug>/diff/",
+        shared_reading("from", "to")(history.DiffView.as_view()),
+        name="form-diff",
     ),
-    path("changes/", shared(history.RecentChangesView.as_view()), name="change-list"),
+    path(
+        "changes/",
+        shared_reading("form", "page")(history.RecentChangesView.as_view()),
+        name="change-list",
+    ),
     path("changes/feed/", shared(history.ChangesFeed()), name="change-feed"),
     path(
         "indications/",
@@ -73,16 +89,18 @@ urlpatterns = [
         "citations/", shared(citations.CitationListView.as_view()), name="citation-list"
     ),
     path(
-        "citations/export.ris", shared(citations.export_ris), name="citation-export-ris"
+        "citations/export.ris",
+        shared_reading("form")(citations.export_ris),
+        name="citation-export-ris",
     ),
     path(
         "citations/export.bib",
-        shared(citations.export_bibtex),
+        shared_reading("form")(citations.export_bibtex),
         name="citation-export-bibtex",
     ),
     path(
         "citations/export.json",
-        shared(citations.export_csl_json),
+        shared_reading("form")(citations.export_csl_json),
         name="citation-export-csl",
     ),
     path(
@@ -90,8 +108,8 @@ urlpatterns = [
         shared(citations.CitationDetailView.as_view()),
         name="citation-detail",
     ),
-    path("search/", shared(search.search_view), name="search"),
-    path("api/v1/forms/", shared(api.form_list), name="api-form-list"),
+    path("search/", shared_reading("q", "page")(search.search_view), name="search"),
+    path("api/v1/forms/", shared_reading("page")(api.form_list), name="api-form-list"),
     path(
         "api/v1/forms/<slug:slug>/",
         by_revision(api.form_detail),

@@ -49,6 +49,35 @@ class PublicPageCacheTests(TestCase):
         )
         self.assertEqual(stale.status_code, 200)
 
+    def test_conditional_requests_for_missing_pages_are_404(self):
+        future = "Fri, 01 Jan 2100 00:00:00 GMT"
+        for url in [
+            "/forms/magnesium-citrate/revisions/999/",
+            "/indications/no-such-use/",
+            "/citations/999999/",
+        ]:
+            with self.subTest(url=url):
+                response = self.client.get(url, HTTP_IF_MODIFIED_SINCE=future)
+                self.assertEqual(response.status_code, 404)
+
+    def test_unknown_query_parameters_make_no_cache_entries(self):
+        from django.core.cache import cache
+
+        first = self.client.get("/forms/")
+        keys = set(cache._cache) if hasattr(cache, "_cache") else None
+        for n in range(20):
+            response = self.client.get(f"/forms/?x={n}")
+            self.assertEqual(response["X-Cache"], "hit")
+            self.assertEqual(response.content, first.content)
+        if keys is not None:
+            self.assertEqual(set(cache._cache), keys)
+        # A parameter the view reads is part of the key.
+        self.assertEqual(self.client.get("/search/?q=citrate")["X-Cache"], "miss")
+        self.assertEqual(
+            self.client.get("/search/?q=citrate&utm_source=x")["X-Cache"], "hit"
+        )
+        self.assertEqual(self.client.get("/search/?q=other")["X-Cache"], "miss")
+
     def test_an_approval_shows_at_once_on_every_cached_page(self):
         pages = [
             "/forms/magnesium-citrate/",

@@ -2,12 +2,12 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from markdownx.models import MarkdownxField
 
 from monographs.history import MonographHistory
 from monographs.reference import SUPPLEMENT_UL_MG
 
 from .citations import Citation
+from .fields import MarkdownField
 from .forms import MagnesiumForm
 from .topics import Indication, SideEffect
 
@@ -55,7 +55,7 @@ class Evidence(models.Model):
         help_text="n in 'n of m studies improved'. Leave both empty if no tally was reported.",
     )
     studies_total = models.PositiveSmallIntegerField(null=True, blank=True)
-    summary = MarkdownxField(blank=True)
+    summary = MarkdownField(blank=True)
     citations = models.ManyToManyField(Citation, blank=True, related_name="evidence")
 
     history = MonographHistory(m2m_fields=[citations])
@@ -130,7 +130,7 @@ class FormSideEffect(models.Model):
     )
     frequency = models.CharField(max_length=20, choices=Frequency)
     seriousness = models.CharField(max_length=20, choices=Seriousness)
-    notes = MarkdownxField(blank=True)
+    notes = MarkdownField(blank=True)
     citations = models.ManyToManyField(
         Citation, blank=True, related_name="side_effects"
     )
@@ -170,7 +170,7 @@ class Dose(models.Model):
     )
     maximum_mg = models.PositiveIntegerField("maximum (mg elemental Mg/day)")
     timing = models.CharField(max_length=200, blank=True)
-    notes = MarkdownxField(blank=True)
+    notes = MarkdownField(blank=True)
     exceeds_ul_acknowledged = models.BooleanField(
         "above the upper limit on purpose",
         default=False,
@@ -273,7 +273,7 @@ class Precaution(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.PRECAUTION)
     label = models.CharField(max_length=200, help_text="e.g. 'Kidney disease'.")
-    text = MarkdownxField()
+    text = MarkdownField()
     position = models.PositiveSmallIntegerField(default=0)
     citations = models.ManyToManyField(Citation, blank=True, related_name="precautions")
 
@@ -294,7 +294,7 @@ class FAQ(models.Model):
         MagnesiumForm, on_delete=models.CASCADE, related_name="faqs"
     )
     question = models.CharField(max_length=300)
-    answer = MarkdownxField()
+    answer = MarkdownField()
     position = models.PositiveSmallIntegerField(default=0)
 
     history = MonographHistory()

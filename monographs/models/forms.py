@@ -2,9 +2,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
-from markdownx.models import MarkdownxField
 
 from monographs.history import MonographHistory
+
+from .fields import MarkdownField
 
 
 class MagnesiumFormQuerySet(models.QuerySet):
@@ -108,28 +109,28 @@ class MagnesiumForm(models.Model):
         decimal_places=2,
         help_text="Share of the compound's weight that is magnesium, e.g. 14.1.",
     )
-    composition_note = MarkdownxField(
+    composition_note = MarkdownField(
         blank=True,
         help_text="Hydrates and other salt forms, and where the percentage comes from.",
     )
-    absorption_notes = MarkdownxField(blank=True)
-    tolerability_notes = MarkdownxField("GI tolerability notes", blank=True)
-    summary = MarkdownxField(
+    absorption_notes = MarkdownField(blank=True)
+    tolerability_notes = MarkdownField("GI tolerability notes", blank=True)
+    summary = MarkdownField(
         blank=True, help_text="Two or three sentences a reader sees first."
     )
-    usage = MarkdownxField(blank=True)
-    mechanism = MarkdownxField("how it works", blank=True)
-    dosage_notes = MarkdownxField(
+    usage = MarkdownField(blank=True)
+    mechanism = MarkdownField("how it works", blank=True)
+    dosage_notes = MarkdownField(
         blank=True,
         help_text="Context for the dosing table. State doses as elemental magnesium.",
     )
-    precaution_notes = MarkdownxField(
+    precaution_notes = MarkdownField(
         "precautions",
         blank=True,
         help_text="General advice shown above the list of precautions.",
     )
-    disclaimer = MarkdownxField(blank=True)
-    other_sections = MarkdownxField(
+    disclaimer = MarkdownField(blank=True)
+    other_sections = MarkdownField(
         blank=True,
         help_text=(
             "Sections an import could not place, kept here rather than dropped. "

@@ -1,8 +1,9 @@
 from django.db import models
 from django.urls import reverse
-from markdownx.models import MarkdownxField
 
 from monographs.history import ContentHistory
+
+from .fields import MarkdownField
 
 
 class Indication(models.Model):
@@ -10,7 +11,7 @@ class Indication(models.Model):
 
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, db_index=False)
-    description = MarkdownxField(blank=True)
+    description = MarkdownField(blank=True)
 
     history = ContentHistory()
 
@@ -31,7 +32,7 @@ class Indication(models.Model):
 class SideEffect(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, db_index=False)
-    description = MarkdownxField(blank=True)
+    description = MarkdownField(blank=True)
 
     history = ContentHistory()
 

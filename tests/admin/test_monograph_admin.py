@@ -826,6 +826,36 @@ class MonographValidationTests(TestCase):
         self.dose.refresh_from_db()
         self.assertEqual((self.dose.minimum_mg, self.dose.maximum_mg), (125, 300))
 
+    def test_markdown_the_renderer_cannot_take_is_refused_and_kept(self):
+        # The security probe's inputs: nesting that crashed the renderer, and
+        # brackets that stalled it.
+        for field, text, message in [
+            ("summary", "- " * 1000 + "x", "levels deep; the limit is 20"),
+            ("usage", "[" * 8000, "square brackets nested"),
+            ("evidence-0-summary", "![" * 8000, "square brackets nested"),
+        ]:
+            with self.subTest(field=field):
+                data = {**self.data, field: text}
+                response = self.client.post(change_url(self.form), data)
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, message)
+                # The editor's text stays in the form to be corrected.
+                self.assertContains(response, text[:200])
+                self.assertNothingWritten()
+
+    def test_an_overlong_field_is_refused_with_the_text_kept(self):
+        # What the probe sent as 5 MB: the field's limit comes well before the
+        # request's (10 MB), so the editor gets the form back, text and all.
+        text = "Long. " * 40_000
+        response = self.client.post(
+            change_url(self.form), {**self.data, "summary": text}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "has at most 100000 characters")
+        self.assertContains(response, text)
+        self.assertContains(response, 'maxlength="100000"')
+        self.assertNothingWritten()
+
     def test_minimum_above_maximum_is_refused(self):
         self.data["doses-0-minimum_mg"] = "400"
         self.data["doses-0-maximum_mg"] = "200"

@@ -1,10 +1,12 @@
 """Diffs between two revisions: word by word inside text, row by row, with text labels."""
 
 import re
+from unittest import mock
 
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 
-from monographs import services
+from monographs import diffs, services
+from monographs.diffs import word_diff
 from monographs.history import change_context
 from tests import factories
 from tests.history.helpers import approve, create_monograph, edit, fresh, text_of
@@ -332,3 +334,32 @@ class DiffArgumentTests(TestCase):
     def test_an_unknown_monograph_is_404(self):
         response = self.client.get("/forms/no-such-form/diff/?from=1&to=2")
         self.assertEqual(response.status_code, 404)
+
+
+class WordDiffBoundsTests(SimpleTestCase):
+    """Diffs stay bounded: past a size they compare coarser units, and say so."""
+
+    def test_lines_both_texts_share_are_set_aside(self):
+        old = "same line\n" * 20_000
+        new = "same line\n" * 10_000 + "changed line\n" + "same line\n" * 9_999
+        html = word_diff(old, new)
+        self.assertNotIn("too much to compare", html)
+        self.assertIn("[added: </span>changed<", html)
+        self.assertEqual(html.count("<ins>") + html.count("<del>"), 2)
+
+    def test_past_the_line_budget_the_texts_are_shown_whole(self):
+        with mock.patch.object(diffs, "MAX_LINE_WORK", 10):
+            html = word_diff("a\nb\nc\nd\n", "w\nx\ny\nz\n")
+        self.assertIn("too much to compare word by word", html)
+        self.assertIn("[removed: </span>a\nb\nc\nd", html)
+
+    def test_past_the_word_budget_a_block_is_replaced_whole(self):
+        with mock.patch.object(diffs, "MAX_TOTAL_WORD_WORK", 0):
+            html = word_diff("one two three", "one four three")
+        self.assertIn("[removed: </span>one two three", html)
+        self.assertIn("[added: </span>one four three", html)
+
+    def test_words_change_within_a_line(self):
+        html = word_diff("Take it with food.", "Take it without food.")
+        self.assertIn("[removed: </span>with<", html)
+        self.assertIn("[added: </span>without<", html)

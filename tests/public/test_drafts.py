@@ -222,6 +222,12 @@ class UnapprovedEditTests(TestCase):
         self.client.force_login(factories.UserFactory())
         self.assertEqual(self.client.get(f"{GLYCINATE}draft/").status_code, 404)
 
+    def test_staff_draft_preview_is_never_stored(self):
+        self.client.force_login(self.editor)
+        response = self.client.get(f"{GLYCINATE}draft/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Cache-Control"], "private, no-store")
+
     def test_unapproved_synonym_does_not_redirect_yet(self):
         response = self.client.get("/forms/magnesium-draftonym/")
         self.assertEqual(response.status_code, 404)
