@@ -23,6 +23,22 @@ def _item(text):
     return "\n\n  ".join(paragraph for paragraph in paragraphs if paragraph)
 
 
+# Row kinds the page layout has no section for: they travel whole, field by
+# field as the schema defines them, in the front matter.
+FRONT_MATTER_ROWS = ("evidence", "doses", "interactions")
+
+
+def _front_matter_row(kind, row):
+    values = {}
+    for name in kind.fields:
+        if name == "position":  # the list's order says it
+            continue
+        value = getattr(row, name)
+        values[name] = value.name if name == kind.topic else value
+    values["citations"] = [citation.key for citation in row.cited]
+    return values
+
+
 def monograph_markdown(state):
     """The file for a monograph document (see monographs.documents), as text."""
     form = state.form
@@ -38,43 +54,11 @@ def monograph_markdown(state):
         "tolerability_notes": form.tolerability_notes,
         # Kept out of the Precautions section: it may hold its own lists.
         "precaution_notes": form.precaution_notes,
-        "evidence": [
-            {
-                "indication": row.indication.name,
-                "direction": row.direction,
-                "certainty": row.certainty,
-                "applicability": row.applicability,
-                "studies_improved": row.studies_improved,
-                "studies_total": row.studies_total,
-                "summary": row.summary,
-                "citations": [citation.key for citation in row.cited],
-            }
-            for row in state.evidence
-        ],
-        "doses": [
-            {
-                "population": row.population,
-                "purpose": row.purpose,
-                "minimum_mg": row.minimum_mg,
-                "maximum_mg": row.maximum_mg,
-                "timing": row.timing,
-                "notes": row.notes,
-                "exceeds_ul_acknowledged": row.exceeds_ul_acknowledged,
-                "citations": [citation.key for citation in row.cited],
-            }
-            for row in state.doses
-        ],
-        "interactions": [
-            {
-                "drug_class": row.drug_class,
-                "examples": row.examples,
-                "significance": row.significance,
-                "mechanism": row.mechanism,
-                "management": row.management,
-                "citations": [citation.key for citation in row.cited],
-            }
-            for row in state.interactions
-        ],
+        **{
+            kind.name: [_front_matter_row(kind, row) for row in rows]
+            for kind, rows in state.rows()
+            if kind.name in FRONT_MATTER_ROWS
+        },
     }
     front = yaml.safe_dump(
         {name: value for name, value in facts.items() if value not in ("", [])},

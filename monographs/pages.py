@@ -100,6 +100,15 @@ class MonographPage:
         self.mechanism = self._text(form.mechanism)
         self.faq_rows = [self._row(row, row.answer) for row in self.faqs]
         self.disclaimer = self._text(form.disclaimer)
+        # The rows of each kind as rendered, in page order, by schema name.
+        self.rendered_rows = {
+            "evidence": self.evidence_rows,
+            "side_effects": self.common_side_effects + self.serious_side_effects,
+            "doses": self.dose_rows,
+            "interactions": self.interaction_rows,
+            "precautions": self.precaution_rows,
+            "faqs": self.faq_rows,
+        }
         self.references = self.numbering.references()
         self.unresolved = self.numbering.unresolved
 

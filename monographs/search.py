@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import CharField, Q, TextField
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
 from monographs.markdown import render_markdown
 from monographs.models import SearchDocument
+from monographs.schema import STAFF_FORM_FIELDS, markdown_fields
 
 MAX_QUERY_LENGTH = 200
 SNIPPET_CHARS = 220
@@ -55,32 +56,30 @@ def plain_text(markdown_text):
     return html.unescape(strip_tags(render_markdown(markdown_text)))
 
 
+def _searchable(model, name):
+    field = model._meta.get_field(name)
+    return isinstance(field, CharField | TextField) and not field.choices
+
+
 def document_fields(state):
-    """The searchable text of a monograph document (see monographs.documents)."""
+    """The searchable text of a monograph document (see monographs.documents):
+    the form's Markdown and every row's words, kind by kind as the schema has
+    them."""
     form = state.form
     parts = [
-        form.summary,
-        form.usage,
-        form.mechanism,
-        form.dosage_notes,
-        form.precaution_notes,
-        form.composition_note,
-        form.absorption_notes,
-        form.tolerability_notes,
+        getattr(form, name)
+        for name in markdown_fields("MagnesiumForm")
+        if name not in STAFF_FORM_FIELDS
     ]
-    parts += [row.summary for row in state.evidence]
-    parts += [
-        f"{row.population} {row.purpose} {row.timing} {row.notes}"
-        for row in state.doses
-    ]
-    parts += [
-        f"{row.drug_class} {row.examples} {row.mechanism} {row.management}"
-        for row in state.interactions
-    ]
-    parts += [f"{row.label} {row.text}" for row in state.precautions]
-    parts += [f"{row.question} {row.answer}" for row in state.faqs]
-    topics = [row.indication.name for row in state.evidence]
-    topics += [row.side_effect.name for row in state.side_effects]
+    topics = []
+    for kind, rows in state.rows():
+        if kind.name == "synonyms":
+            continue
+        names = [name for name in kind.fields if _searchable(kind.model, name)]
+        for row in rows:
+            parts.append(" ".join(filter(None, (getattr(row, n) for n in names))))
+            if kind.topic:
+                topics.append(getattr(row, kind.topic).name)
     return {
         "title": form.name,
         "slug": form.slug,

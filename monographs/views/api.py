@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from monographs.documents import document_load
 from monographs.pages import MonographPage
-from monographs.schema import markdown_fields
+from monographs.schema import ROW_KINDS, STAFF_FORM_FIELDS, markdown_fields
 from monographs.selectors import publication_by_slug, published_monographs
 from monographs.views.params import whole_number
 
@@ -72,6 +72,29 @@ def form_list(request):
     )
 
 
+# Said once per row where a number alone would be ambiguous.
+ROW_EXTRAS = {"doses": {"unit": "mg elemental magnesium per day"}}
+
+
+def _row(kind, item):
+    """One row of the API, field by field as the schema defines its kind:
+    Markdown as rendered HTML, a topic as its name and slug, citations by key."""
+    row = item.row
+    data = {}
+    for name in kind.fields:
+        if name in kind.markdown_fields:
+            data[f"{name}_html"] = str(item.html)
+        elif name == kind.topic:
+            topic = getattr(row, name)
+            data[name], data[f"{name}_slug"] = topic.name, topic.slug
+        elif name != "position":  # the list's order says it
+            data[name] = getattr(row, name)
+    data.update(ROW_EXTRAS.get(kind.name, {}))
+    if kind.cites:
+        data["citations"] = [citation.key for citation in row.cited]
+    return data
+
+
 @require_GET
 def form_detail(request, slug):
     publication = publication_by_slug(slug)
@@ -82,68 +105,13 @@ def form_detail(request, slug):
     data["sections_html"] = {
         name: str(getattr(page, name))
         for name in markdown_fields("MagnesiumForm")
-        if hasattr(page, name)
+        if name not in STAFF_FORM_FIELDS
     }
-    data["evidence"] = [
-        {
-            "indication": item.row.indication.name,
-            "indication_slug": item.row.indication.slug,
-            "direction": item.row.direction,
-            "certainty": item.row.certainty,
-            "applicability": item.row.applicability,
-            "studies_improved": item.row.studies_improved,
-            "studies_total": item.row.studies_total,
-            "summary_html": str(item.html),
-            "citations": [citation.key for citation in item.row.cited],
-        }
-        for item in page.evidence_rows
-    ]
-    data["doses"] = [
-        {
-            "population": item.row.population,
-            "purpose": item.row.purpose,
-            "minimum_mg": item.row.minimum_mg,
-            "maximum_mg": item.row.maximum_mg,
-            "unit": "mg elemental magnesium per day",
-            "timing": item.row.timing,
-            "notes_html": str(item.html),
-            "citations": [citation.key for citation in item.row.cited],
-        }
-        for item in page.dose_rows
-    ]
-    data["side_effects"] = [
-        {
-            "name": item.row.side_effect.name,
-            "frequency": item.row.frequency,
-            "seriousness": item.row.seriousness,
-            "notes_html": str(item.html),
-        }
-        for item in page.common_side_effects + page.serious_side_effects
-    ]
-    data["interactions"] = [
-        {
-            "drug_class": item.row.drug_class,
-            "examples": item.row.examples,
-            "significance": item.row.significance,
-            "mechanism": item.row.mechanism,
-            "management": item.row.management,
-            "citations": [citation.key for citation in item.row.cited],
-        }
-        for item in page.interaction_rows
-    ]
-    data["precautions"] = [
-        {
-            "label": item.row.label,
-            "kind": item.row.kind,
-            "text_html": str(item.html),
-            "citations": [citation.key for citation in item.row.cited],
-        }
-        for item in page.precaution_rows
-    ]
-    data["faqs"] = [
-        {"question": item.row.question, "answer_html": str(item.html)}
-        for item in page.faq_rows
-    ]
+    for kind in ROW_KINDS:
+        if kind.name in page.rendered_rows:
+            data[kind.name] = [
+                _row(kind, item) for item in page.rendered_rows[kind.name]
+            ]
     data["references"] = [
         {
             "number": number,

@@ -168,7 +168,7 @@ class FormDetailApiTests(TestCase):
             [("Adults", 125, 300), ("Children 9–13 years", 50, 110)],
         )
         self.assertEqual(
-            sorted(item["name"] for item in self.data["side_effects"]),
+            sorted(item["side_effect"] for item in self.data["side_effects"]),
             ["Diarrhoea", "Hypermagnesaemia", "Nausea"],
         )
         self.assertEqual(
