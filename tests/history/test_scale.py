@@ -92,6 +92,7 @@ class QueryCountScaleTests(TestCase):
                 f"/forms/{large}/diff/?from=500&to={large_published}",
             ),
             (f"/forms/{small}/", f"/forms/{large}/"),
+            (f"/api/v1/forms/{small}/", f"/api/v1/forms/{large}/"),
             (f"/forms/{small}/history/feed/", f"/forms/{large}/history/feed/"),
         ]
 
