@@ -165,14 +165,6 @@ def document_size(document):
     return total
 
 
-def document_cites(document, citation_id):
-    return str(citation_id) in (document or {}).get("citations", {})
-
-
-def document_names_topic(document, topic, topic_id):
-    return str(topic_id) in (document or {}).get("topics", {}).get(topic, {})
-
-
 @functools.cache
 def _decimal_fields(model):
     return {

@@ -58,7 +58,7 @@ def change_context(*, reason, user=None):
     _finish(context)
 
 
-def _finish(context):
+def _finish(context, *, standalone=False):
     from monographs.services.revisions import revisions_record
 
     context.revisions = revisions_record(
@@ -66,6 +66,7 @@ def _finish(context):
         shared=context.shared,
         user=context.user,
         reason=context.reason,
+        standalone=standalone,
     )
 
 
@@ -133,4 +134,4 @@ def collect_record(sender, instance, history_instance, history_user, **kwargs):
     elif instance._meta.app_label == "monographs":
         context.shared.add((instance._meta.model_name, instance.pk))
     if standalone:
-        _finish(context)
+        _finish(context, standalone=True)

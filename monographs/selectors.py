@@ -64,13 +64,6 @@ def publication_by_slug(slug, *, with_document=True):
     return found[0] if found else None
 
 
-def publication_of(form_id, *, with_document=True):
-    publications = _publications()
-    if not with_document:
-        publications = publications.defer("revision__document")
-    return publications.filter(form_id=form_id).first()
-
-
 def former_slug_target(slug):
     """The current address of a monograph once published under ``slug``."""
     revision = (
@@ -89,10 +82,13 @@ def former_slug_target(slug):
 
 
 def synonym_target(slug):
-    """The published slug a published synonym's address redirects to."""
-    for monograph in published_monographs():
-        if any(synonym.slug == slug for synonym in monograph.synonyms):
-            return monograph.form.slug
+    """The published slug a published synonym's address redirects to: one
+    query over the publications, no document read."""
+    for form_slug, synonyms in Publication.objects.live().values_list(
+        "slug", "synonym_slugs"
+    ):
+        if slug in synonyms:
+            return form_slug
     return None
 
 
@@ -189,13 +185,3 @@ def approved_revision(form_id, number):
     if event is None:
         return None, None
     return event.revision, event
-
-
-def approvals(revision_ids):
-    """{revision id: its approval event} for these revisions: one query."""
-    return {
-        event.revision_id: event
-        for event in ReviewEvent.objects.filter(
-            revision_id__in=revision_ids, action=ReviewEvent.Action.APPROVED
-        ).select_related("user")
-    }

@@ -210,7 +210,9 @@ class CitationReviewTests(TestCase):
             with self.subTest(form=form.name):
                 latest = Revision.objects.latest_for(form.pk)
                 self.assertIn("Fixed the title", latest.summary)
-                self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+                self.assertEqual(
+                    form.status, MagnesiumForm.Status.PUBLISHED_WITH_CHANGES
+                )
                 review = self.client.get(
                     f"/admin/monographs/magnesiumform/{form.pk}/review/"
                 )
@@ -293,3 +295,81 @@ class DeletionTests(TestCase):
         )
         self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 200)
         self.assertFalse(Publication.objects.get(form_id=form.pk).withdrawn)
+
+
+class ReaderLeakTests(TestCase):
+    """What a draft said, or who someone is, never reaches readers."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory(first_name="Rita", last_name="Ng")
+        cls.form, cls.row_source, cls.text_source, cls.sleep = build_published(
+            cls.reviewer
+        )
+
+    def test_a_deleted_draft_is_named_as_readers_last_saw_it(self):
+        with change_context(reason="Draft rename", user=self.reviewer):
+            form = MagnesiumForm.objects.get(pk=self.form.pk)
+            form.name, form.slug = "Secret draft name", "secret-draft-slug"
+            form.save()
+        services.monograph_delete(form=form, user=self.reviewer, reason="Gone")
+        reader = Client()
+        for url in [
+            "/changes/",
+            "/changes/feed/",
+            "/forms/magnesium-glycinate/history/",
+        ]:
+            with self.subTest(url=url):
+                response = reader.get(url)
+                self.assertNotContains(response, "Secret draft name")
+                self.assertNotContains(response, "secret-draft-slug")
+        self.assertEqual(reader.get("/forms/secret-draft-slug/").status_code, 404)
+
+    def test_a_permalink_keeps_the_name_it_was_written_with(self):
+        number = self.form.published_revision.number
+        url = f"/forms/magnesium-glycinate/revisions/{number}/"
+        before = Client().get(url)
+        self.assertContains(before, "Rita Ng")
+        self.reviewer.first_name, self.reviewer.last_name = "", ""
+        self.reviewer.save()
+        forget_cached_pages()
+        after = Client().get(url)
+        self.assertEqual(after.content, before.content)
+        self.assertNotContains(after, self.reviewer.username)
+
+    def test_a_renamed_topics_old_address_redirects(self):
+        with change_context(reason="Another page", user=self.reviewer):
+            other = factories.MagnesiumFormFactory(slug="magnesium-citrate")
+            factories.EvidenceFactory(form=other, indication=self.sleep)
+        factories.publish(other, user=self.reviewer)
+        with change_context(reason="Renamed", user=self.reviewer):
+            topic = Indication.objects.get(pk=self.sleep.pk)
+            topic.name, topic.slug = "Sleep", "sleep"
+            topic.save()
+        # Not approved yet: the old name and address stand.
+        self.assertEqual(Client().get("/indications/sleep-quality/").status_code, 200)
+        # Approved on one page only: the other still links the old address.
+        factories.publish(self.form, user=self.reviewer)
+        forget_cached_pages()
+        response = Client().get("/indications/sleep-quality/")
+        self.assertRedirects(response, "/indications/sleep/", status_code=301)
+
+    def test_bad_form_filters_are_404(self):
+        for value in ["%00", "a b", "<script>"]:
+            with self.subTest(value=value):
+                response = Client().get(f"/changes/?form={value}")
+                self.assertEqual(response.status_code, 404)
+
+
+class RowMoveTests(TestCase):
+    def test_a_rows_own_page_cannot_move_it(self):
+        reviewer = factories.ReviewerFactory()
+        form, *_ = build_published(reviewer)
+        other = factories.MagnesiumFormFactory()
+        faq = factories.FAQFactory(form=form, question="Why?")
+        self.client.force_login(reviewer)
+        response = self.client.get(f"/admin/monographs/faq/{faq.pk}/change/")
+        self.assertEqual(response.status_code, 200)
+        self.assertNotContains(response, 'name="form"')
+        self.assertContains(response, form.name)
+        self.assertNotEqual(other.pk, form.pk)

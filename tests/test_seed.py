@@ -134,7 +134,7 @@ class SeedLoadTests(TestCase):
         form.refresh_from_db()
         self.assertEqual(form.formula_basis, "MgO2")
         self.assertEqual(form.published_revision, published)
-        self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+        self.assertEqual(form.status, MagnesiumForm.Status.PUBLISHED_WITH_CHANGES)
 
     def test_a_renamed_slug_or_key_is_reported_not_duplicated(self):
         editor = factories.EditorFactory()
@@ -160,3 +160,34 @@ class SeedLoadTests(TestCase):
         out = StringIO()
         call_command("load_seed", stdout=out, stderr=StringIO())
         self.assertIn("0 created", out.getvalue())
+
+
+class SeedAfterEditorsTests(TestCase):
+    """What editors and reviewers did stands, whatever the seed holds."""
+
+    @classmethod
+    def setUpTestData(cls):
+        seed_load()
+        cls.reviewer = factories.ReviewerFactory()
+
+    def test_a_deleted_monograph_is_not_brought_back(self):
+        from monographs import services
+
+        citrate = MagnesiumForm.objects.get(slug="magnesium-citrate")
+        services.monograph_delete(form=citrate, user=self.reviewer, reason="Merged")
+        report = seed_load()
+        self.assertFalse(
+            MagnesiumForm.objects.filter(name="Magnesium citrate").exists()
+        )
+        self.assertTrue(any("Magnesium citrate" in p for p in report.skipped))
+        self.assertEqual(self.client.get("/forms/magnesium-citrate/").status_code, 410)
+
+    def test_a_renamed_published_monograph_is_not_duplicated(self):
+        with change_context(reason="Renamed", user=self.reviewer):
+            oxide = MagnesiumForm.objects.get(slug="magnesium-oxide")
+            oxide.name, oxide.slug = "Magnesium oxide (heavy)", "magnesium-oxide-heavy"
+            oxide.save()
+        report = seed_load()
+        self.assertEqual(report.created, 0)
+        self.assertFalse(MagnesiumForm.objects.filter(slug="magnesium-oxide").exists())
+        self.assertEqual(self.client.get("/forms/magnesium-oxide/").status_code, 200)

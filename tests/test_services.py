@@ -17,5 +17,5 @@ class MonographSaveTests(TestCase):
         form.refresh_from_db()
         self.assertIsNotNone(form.published_revision)
         self.assertEqual(form.published_revision.number, 1)
-        self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+        self.assertEqual(form.status, MagnesiumForm.Status.PUBLISHED_WITH_CHANGES)
         self.assertContains(self.client.get(form.get_absolute_url()), "First.")

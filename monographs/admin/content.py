@@ -124,7 +124,16 @@ class SideEffectAdmin(ContentAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class MonographRowAdmin(ContentAdmin):
+class RowStaysWithItsMonograph:
+    """A row's own page cannot move it to another monograph: only the
+    destination would record the move (and the revision of both matters)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "form"] if obj is not None else fields
+
+
+class MonographRowAdmin(RowStaysWithItsMonograph, ContentAdmin):
     """Rows are edited inline on their monograph; these lists are for finding them."""
 
     form = MonographRowForm
@@ -133,7 +142,7 @@ class MonographRowAdmin(ContentAdmin):
 
 
 @admin.register(Synonym)
-class SynonymAdmin(ContentAdmin):
+class SynonymAdmin(RowStaysWithItsMonograph, ContentAdmin):
     form = MonographRowForm
     list_display = ["name", "slug", "form"]
     list_filter = ["form"]
@@ -196,7 +205,7 @@ class PrecautionAdmin(MonographRowAdmin):
 
 
 @admin.register(FAQ)
-class FAQAdmin(ContentAdmin):
+class FAQAdmin(RowStaysWithItsMonograph, ContentAdmin):
     form = MonographRowForm
     list_display = ["question", "form", "position"]
     list_filter = ["form"]
@@ -222,16 +231,36 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Revision)
 class RevisionAdmin(ReadOnlyAdmin):
-    list_display = ["form", "number", "created_at", "user", "summary"]
-    list_filter = ["form"]
-    list_select_related = ["form", "user"]
-    search_fields = ["summary", "form__name"]
+    # By the name the revision holds: a deleted monograph's revisions stay
+    # listed (its form row is gone, and the foreign key has no constraint).
+    list_display = ["name", "number", "created_at", "author", "summary"]
+    list_filter = ["deleted", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["summary", "name"]
     date_hierarchy = "created_at"
 
 
 @admin.register(ReviewEvent)
 class ReviewEventAdmin(ReadOnlyAdmin):
-    list_display = ["form", "revision", "action", "user", "created_at", "comment"]
-    list_select_related = ["form", "revision", "user"]
+    list_display = [
+        "monograph",
+        "revision_number",
+        "action",
+        "user",
+        "created_at",
+        "comment",
+    ]
+    list_select_related = ["revision", "user"]
     list_filter = ["action"]
-    search_fields = ["comment", "form__name"]
+    search_fields = ["comment", "revision__name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("revision__document")
+
+    @admin.display(description="monograph", ordering="revision__name")
+    def monograph(self, event):
+        return event.revision.name
+
+    @admin.display(description="revision", ordering="revision__number")
+    def revision_number(self, event):
+        return event.revision.number

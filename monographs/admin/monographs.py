@@ -304,9 +304,21 @@ class MagnesiumFormAdmin(ContentAdmin):
         monograph = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if monograph is not None:
+            status = MagnesiumForm.Status(monograph.status)
+            published = monograph.published_revision
+            latest_number = Revision.objects.latest_number(monograph.pk)
             extra_context.update(
                 monograph=monograph,
-                latest_number=Revision.objects.latest_number(monograph.pk),
+                status=status,
+                published_number=published.number if published else None,
+                can_submit=status
+                in {
+                    MagnesiumForm.Status.DRAFT,
+                    MagnesiumForm.Status.CHANGES_REQUESTED,
+                    MagnesiumForm.Status.PUBLISHED_WITH_CHANGES,
+                }
+                and (published is None or published.number != latest_number),
+                latest_number=latest_number,
                 last_event=monograph.review_events.select_related("user").first(),
                 can_publish=can_publish(request.user),
                 ul_limit_doses=[
@@ -324,6 +336,7 @@ class MagnesiumFormAdmin(ContentAdmin):
             submitted = (
                 monograph.review_events.filter(action=ReviewEvent.Action.SUBMITTED)
                 .select_related("user", "revision")
+                .defer("revision__document")
                 .first()
             )
             entries.append(
@@ -360,7 +373,9 @@ class MagnesiumFormAdmin(ContentAdmin):
                 diff=diff,
                 ul_warnings=warnings,
                 can_publish=can_publish(request.user),
-                events=monograph.review_events.select_related("user", "revision")[:10],
+                events=monograph.review_events.select_related("user", "revision").defer(
+                    "revision__document"
+                )[:10],
             ),
         )
 
@@ -437,6 +452,7 @@ class MagnesiumFormAdmin(ContentAdmin):
                 request,
                 f"Revisions of {monograph}",
                 monograph=monograph,
+                published_id=monograph.published_revision_id,
                 revisions=revisions,
                 can_change=self.has_change_permission(request, monograph),
             ),

@@ -27,6 +27,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="revision",
+            name="author",
+            field=models.CharField(blank=True, max_length=150),
+        ),
+        migrations.AddField(
+            model_name="revision",
             name="name",
             field=models.CharField(blank=True, max_length=100),
         ),
@@ -62,8 +67,17 @@ class Migration(migrations.Migration):
                 ),
                 ("name", models.CharField(max_length=100)),
                 ("slug", models.SlugField(db_index=False, max_length=100)),
+                (
+                    "approved_by_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The approver's public name, as shown.",
+                        max_length=150,
+                    ),
+                ),
                 ("approved_at", models.DateTimeField()),
                 ("withdrawn", models.BooleanField(default=False)),
+                ("synonym_slugs", models.JSONField(blank=True, default=list)),
                 (
                     "approved_by",
                     models.ForeignKey(

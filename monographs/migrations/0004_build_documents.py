@@ -10,7 +10,9 @@ The field lists are frozen here as they were when documents were introduced.
 """
 
 import bisect
+import re
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db import migrations
 
@@ -99,6 +101,135 @@ CITATION_FIELDS = [
 ]
 TOPIC_FIELDS = ["name", "slug", "description"]
 TOPICS = {"indication": "indication", "side_effect": "sideeffect"}
+# The Markdown fields that may cite [@key], and how each kind of row sorts.
+FORM_MARKDOWN = [
+    "composition_note",
+    "absorption_notes",
+    "tolerability_notes",
+    "summary",
+    "usage",
+    "mechanism",
+    "dosage_notes",
+    "precaution_notes",
+    "disclaimer",
+    "other_sections",
+]
+ROW_MARKDOWN = {
+    "evidence": ["summary"],
+    "side_effects": ["notes"],
+    "doses": ["notes"],
+    "precautions": ["text"],
+    "faqs": ["answer"],
+}
+ROW_TOPIC = {"evidence": "indication", "side_effects": "side_effect"}
+ROW_ORDER = {
+    "synonyms": "name",
+    "evidence": "indication",
+    "side_effects": "side_effect",
+    "doses": "position",
+    "interactions": "position",
+    "precautions": "position",
+    "faqs": "position",
+}
+CITATION_KEY_RE = re.compile(
+    r"\[@([A-Za-z0-9][A-Za-z0-9_-]*(?:\s*;\s*@[A-Za-z0-9][A-Za-z0-9_-]*)*)\]"
+)
+LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def normalize(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if not isinstance(value, str):
+        return value
+    lines = LINE_BREAK_RE.split(value)
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def clean(values):
+    return {
+        name: value if name == "citations" else normalize(value)
+        for name, value in values.items()
+    }
+
+
+def keys_in(text):
+    return [
+        key.strip().lstrip("@")
+        for group in CITATION_KEY_RE.findall(text or "")
+        for key in group.split(";")
+    ]
+
+
+def assemble(form, rows, find_citations, find_topics):
+    """A schema-1 document, frozen as monographs.documents built it then."""
+    texts = [form[name] for name in FORM_MARKDOWN]
+    citation_ids = set()
+    topic_ids = {name: set() for name in TOPICS}
+    for kind, kind_rows in rows.items():
+        for row in kind_rows:
+            if kind in ROW_TOPIC:
+                topic_ids[ROW_TOPIC[kind]].add(row[ROW_TOPIC[kind]])
+            citation_ids.update(row.get("citations", []))
+            texts += [row[name] for name in ROW_MARKDOWN.get(kind, [])]
+    keys = {key for text in texts for key in keys_in(text)}
+    citations = {
+        str(values["id"]): clean(values)
+        for values in find_citations(citation_ids, keys)
+    }
+    topics = {
+        name: {str(v["id"]): clean(v) for v in find_topics(name, topic_ids[name])}
+        for name in TOPICS
+    }
+    key_of = {int(pk): citation["key"] for pk, citation in citations.items()}
+    shaped = {}
+    for kind, kind_rows in rows.items():
+        kind_rows = [clean(row) for row in kind_rows]
+        for row in kind_rows:
+            if "citations" in row:
+                row["citations"] = sorted(
+                    row["citations"], key=lambda pk: (key_of.get(pk, ""), pk)
+                )
+        order = ROW_ORDER[kind]
+        if order == "position":
+            kind_rows.sort(key=lambda row: (row.get("position", 0), row["id"]))
+        elif order in TOPICS:
+            named = topics[order]
+            kind_rows.sort(
+                key=lambda row, named=named, order=order: (
+                    named.get(str(row[order]), {}).get("name", ""),
+                    row["id"],
+                )
+            )
+        else:
+            kind_rows.sort(key=lambda row, order=order: (row[order], row["id"]))
+        shaped[kind] = kind_rows
+    return {
+        "schema": 1,
+        "form": clean(form),
+        "rows": shaped,
+        "citations": citations,
+        "topics": topics,
+    }
+
+
+def size_of(document):
+    if not document:
+        return 0
+
+    def size(values):
+        return sum(len(value) for value in values.values() if isinstance(value, str))
+
+    return size(document["form"]) + sum(
+        size(row) for kind_rows in document["rows"].values() for row in kind_rows
+    )
+
+
+def public_name(user):
+    if user is None:
+        return "mgref"
+    full = f"{user.first_name} {user.last_name}".strip()
+    return full or "an mgref editor"
 
 
 class AsOf:
@@ -132,8 +263,6 @@ class AsOf:
 
 
 def build_documents(apps, schema_editor):
-    from monographs.documents import document_assemble, document_size
-
     get = lambda name: apps.get_model("monographs", name)  # noqa: E731
     Revision = get("Revision")
     citations = AsOf(get("HistoricalCitation"), CITATION_FIELDS)
@@ -168,6 +297,7 @@ def build_documents(apps, schema_editor):
             )
 
     state = {}  # form id -> {"form": values or None, kind: {id: values}}
+    names = {}  # form id -> (name, slug) of its latest document
     for revision in Revision.objects.order_by("form_id", "number"):
         current = state.setdefault(
             revision.form_id, {"form": None, **{kind: {} for kind in ROWS}}
@@ -203,26 +333,25 @@ def build_documents(apps, schema_editor):
                     if (values := topics[name].at(pk, when)) is not None
                 ]
 
-            document = document_assemble(
+            document = assemble(
                 dict(current["form"]),
                 {kind: [dict(v) for v in current[kind].values()] for kind in ROWS},
                 find_citations,
                 find_topics,
             )
         named = document.get("form") or {}
-        previous = (
-            Revision.objects.filter(
-                form_id=revision.form_id, number__lt=revision.number
-            )
-            .order_by("-number")
-            .first()
-        )
+        if named:
+            names[revision.form_id] = (named["name"], named["slug"])
         revision.document = document
         revision.deleted = not document
-        revision.name = named.get("name") or (previous.name if previous else "")
-        revision.slug = named.get("slug") or (previous.slug if previous else "")
-        revision.size = document_size(document)
-        revision.save(update_fields=["document", "deleted", "name", "slug", "size"])
+        # A deletion keeps the name it had; build_publications gives a
+        # published one its public name.
+        revision.name, revision.slug = names.get(revision.form_id, ("", ""))
+        revision.size = size_of(document)
+        revision.author = public_name(revision.user)
+        revision.save(
+            update_fields=["document", "deleted", "name", "slug", "size", "author"]
+        )
 
 
 def build_publications(apps, schema_editor):
@@ -243,7 +372,9 @@ def build_publications(apps, schema_editor):
             name=revision.name,
             slug=revision.slug,
             approved_by=approval.user if approval else None,
+            approved_by_name=public_name(approval.user) if approval else "",
             approved_at=approval.created_at if approval else revision.created_at,
+            synonym_slugs=[s["slug"] for s in revision.document["rows"]["synonyms"]],
         )
     # Published monographs deleted since: withdrawn, their history kept.
     live = set(MagnesiumForm.objects.values_list("pk", flat=True))
@@ -259,6 +390,10 @@ def build_publications(apps, schema_editor):
         )
         if deletion is None:
             continue
+        # Named as readers last saw it, never by an unapproved draft name.
+        Revision.objects.filter(pk=deletion.pk).update(
+            name=approval.revision.name, slug=approval.revision.slug
+        )
         event = ReviewEvent.objects.create(
             form_id=form_id,
             revision=deletion,
@@ -273,6 +408,7 @@ def build_publications(apps, schema_editor):
             name=approval.revision.name,
             slug=approval.revision.slug,
             approved_by=deletion.user,
+            approved_by_name=public_name(deletion.user),
             approved_at=event.created_at,
             withdrawn=True,
         )

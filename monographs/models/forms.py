@@ -18,8 +18,8 @@ class MagnesiumFormQuerySet(models.QuerySet):
 
         Workflow state is not stored on the content row. The last review
         event says it: submitted (in review, even if edited since), changes
-        requested, or approved, which stays "published" only while no newer
-        revision exists.
+        requested, or approved: "published" while no newer revision exists,
+        "published, with changes not yet submitted" once one does.
         """
         from monographs.models.revisions import ReviewEvent, Revision
 
@@ -47,6 +47,12 @@ class MagnesiumFormQuerySet(models.QuerySet):
                     last_action="approved",
                     last_event_number=models.F("newest_number"),
                     then=models.Value(Status.PUBLISHED),
+                ),
+                # Edited since the approval (a citation it quotes, say), and
+                # nobody has submitted the changes yet.
+                models.When(
+                    last_action="approved",
+                    then=models.Value(Status.PUBLISHED_WITH_CHANGES),
                 ),
                 default=models.Value(Status.DRAFT),
                 output_field=models.CharField(),
@@ -84,6 +90,10 @@ class MagnesiumForm(models.Model):
         IN_REVIEW = "in-review", "In review"
         CHANGES_REQUESTED = "changes-requested", "Changes requested"
         PUBLISHED = "published", "Published"
+        PUBLISHED_WITH_CHANGES = (
+            "published-with-changes",
+            "Published, with changes not yet submitted",
+        )
 
     class Category(models.TextChoices):
         AMINO_ACID_CHELATE = "amino-acid-chelate", "Amino-acid chelate"

@@ -80,6 +80,9 @@ class Revision(models.Model):
     deleted = models.BooleanField(
         default=False, help_text="This revision deleted the monograph."
     )
+    # The author's public name as it was when the revision was written: a
+    # permalink shows the same name for ever, and never a login name.
+    author = models.CharField(max_length=150, blank=True)
 
     objects = RevisionManager()
 
@@ -102,17 +105,21 @@ class Revision(models.Model):
 
     @property
     def author_name(self):
-        return display_name(self.user)
+        return self.author or display_name(self.user)
 
     @property
     def is_deletion(self):
         return self.deleted
 
 
+ANONYMOUS_STAFF_NAME = "an mgref editor"
+
+
 def display_name(user):
+    """A person's public name: their full name, never their login name."""
     if user is None:
         return "mgref"
-    return user.get_full_name() or user.get_username()
+    return user.get_full_name() or ANONYMOUS_STAFF_NAME
 
 
 class ReviewEvent(models.Model):
@@ -192,8 +199,14 @@ class Publication(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    approved_by_name = models.CharField(
+        max_length=150, blank=True, help_text="The approver's public name, as shown."
+    )
     approved_at = models.DateTimeField()
     withdrawn = models.BooleanField(default=False)
+    # Copied from the document on approval: redirects from a synonym's
+    # address need no document read.
+    synonym_slugs = models.JSONField(default=list, blank=True)
 
     objects = PublicationQuerySet.as_manager()
 

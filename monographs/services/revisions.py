@@ -8,6 +8,7 @@ monograph from readers. Reverting and recovering write old documents back
 to the live rows, and so end here too.
 """
 
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Subquery
 
@@ -22,6 +23,7 @@ from monographs.models import (
     Revision,
     SideEffect,
 )
+from monographs.models.revisions import display_name
 from monographs.schema import TOPIC_MODELS, form_fields, row_fields
 from monographs.services.writes import WorkflowError
 
@@ -36,7 +38,8 @@ def revision_record(*, form_id, user, summary):
     """Store the monograph's current document as a new revision, if it changed.
 
     Returns the new revision, or None when the document equals the latest
-    one (a save that changed nothing records nothing).
+    one (a save that changed nothing records nothing). The caller holds the
+    monograph's lock (see revisions_record), so numbers never collide.
     """
     latest = Revision.objects.with_document().for_form(form_id).order_by("-number")
     latest = latest.first()
@@ -45,21 +48,34 @@ def revision_record(*, form_id, user, summary):
         return None
     if latest is not None and latest.document == document:
         return None
-    named = document.get("form") or {}
+    if document:
+        name, slug = document["form"]["name"], document["form"]["slug"]
+    else:
+        # A deletion is public: it is named as readers last saw the monograph,
+        # never by a draft's unapproved name.
+        name, slug = _public_name(form_id, latest)
     revision = Revision.objects.create(
         form_id=form_id,
         number=latest.number + 1 if latest else 1,
         user=user,
+        author=display_name(user),
         summary=summary or "",
         document=document,
-        name=named.get("name", latest.name if latest else ""),
-        slug=named.get("slug", latest.slug if latest else ""),
+        name=name,
+        slug=slug,
         size=document_size(document),
         deleted=not document,
     )
     if not document:
         _withdraw(form_id, revision, user=user, comment=summary or "")
     return revision
+
+
+def _public_name(form_id, latest):
+    publication = Publication.objects.filter(form_id=form_id).first()
+    if publication is not None:
+        return publication.name, publication.slug
+    return latest.name, latest.slug
 
 
 def _withdraw(form_id, revision, *, user, comment):
@@ -77,6 +93,7 @@ def _withdraw(form_id, revision, *, user, comment):
     publication.revision = revision
     publication.withdrawn = True
     publication.approved_by = user
+    publication.approved_by_name = display_name(user)
     publication.approved_at = event.created_at
     publication.save()
 
@@ -125,19 +142,30 @@ def _quoting_forms(shared):
     return affected
 
 
-def revisions_record(*, records, shared, user, reason):
+def revisions_record(*, records, shared, user, reason, standalone=False):
     """Finish a change context: one revision per monograph that changed.
 
     ``records`` are the historical rows written, by monograph; ``shared``
-    the citations and topics changed, as (model name, id).
+    the citations and topics changed, as (model name, id). ``standalone``
+    is a single write made outside any context: its historical rows are
+    kept whatever happens.
     """
     summaries = dict.fromkeys(records, reason)
     if shared:
         for form_id, labels in _quoting_forms(shared).items():
             if form_id not in summaries:
                 summaries[form_id] = f"Changed {', '.join(labels)}: {reason}"
+    # Numbered under the monographs' locks, in a fixed order: two writes of
+    # one monograph (an editor's save, a citation edit) wait for each other.
+    if transaction.get_connection().in_atomic_block:
+        list(
+            MagnesiumForm.objects.select_for_update()
+            .filter(pk__in=summaries)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     revisions = {}
-    for form_id, summary in summaries.items():
+    for form_id, summary in sorted(summaries.items()):
         revision = revision_record(form_id=form_id, user=user, summary=summary)
         written = records.get(form_id, [])
         by_model = {}
@@ -146,8 +174,9 @@ def revisions_record(*, records, shared, user, reason):
         for model, ids in by_model.items():
             rows = model.objects.filter(history_id__in=ids)
             if revision is None:
-                # Saves that changed nothing: nothing to record either.
-                rows.delete()
+                if not standalone:
+                    # Saves that changed nothing: nothing to record either.
+                    rows.delete()
             else:
                 rows.update(revision=revision)
         if revision is not None:
@@ -172,9 +201,7 @@ def document_restore(form_id, document):
             for row in rows
         }
         missing = wanted - set(
-            _topic_model(model)
-            .objects.filter(pk__in=wanted)
-            .values_list("pk", flat=True)
+            _model(model).objects.filter(pk__in=wanted).values_list("pk", flat=True)
         )
         problems += [f"{name.replace('_', ' ')} #{pk} was deleted" for pk in missing]
     if problems:
@@ -210,8 +237,8 @@ def document_restore(form_id, document):
         ) from None
 
 
-def _topic_model(name):
-    return {"Indication": Indication, "SideEffect": SideEffect}[name]
+def _model(name):
+    return apps.get_model("monographs", name)
 
 
 def _write_row(model, wanted, fields):

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from monographs.history import change_context
@@ -29,6 +30,8 @@ from monographs.models import (
     Interaction,
     MagnesiumForm,
     Precaution,
+    Publication,
+    Revision,
     SideEffect,
     Synonym,
 )
@@ -128,6 +131,14 @@ def seed_load(*, seed_dir=SEED_DIR, user=None, reason="Loaded the seed content")
                 if MagnesiumForm.objects.by_name(row["form"]) is not None:
                     report.unchanged += 1
                     continue
+                if _known_before(row["form"]):
+                    # Deleted, or renamed away from its seed name: an
+                    # editor's decision the seed must not undo.
+                    report.skipped.append(
+                        f"Form “{row['form']}” has a history (deleted or renamed); "
+                        "not created again."
+                    )
+                    continue
                 values = {
                     "name": row["form"],
                     "slug": slugify(row["form"]),
@@ -171,6 +182,15 @@ def seed_load(*, seed_dir=SEED_DIR, user=None, reason="Loaded the seed content")
                 comment=SEED_COMMENT,
             )
     return report
+
+
+def _known_before(name):
+    """Whether a monograph of this name or address ever existed."""
+    slug = slugify(name)
+    return (
+        Revision.objects.filter(Q(name__iexact=name) | Q(slug=slug)).exists()
+        or Publication.objects.filter(Q(name__iexact=name) | Q(slug=slug)).exists()
+    )
 
 
 def _topics(model, items, report):

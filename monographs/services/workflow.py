@@ -17,6 +17,7 @@ from monographs.models import (
     Revision,
     SearchDocument,
 )
+from monographs.models.revisions import display_name
 from monographs.search import document_fields
 from monographs.services.writes import WorkflowError
 
@@ -93,8 +94,13 @@ def monograph_approve(*, form, user, revision_number, comment=""):
                     "name": revision.name,
                     "slug": revision.slug,
                     "approved_by": user,
+                    "approved_by_name": display_name(user) if user else "",
                     "approved_at": event.created_at,
                     "withdrawn": False,
+                    "synonym_slugs": [
+                        synonym["slug"]
+                        for synonym in revision.document["rows"]["synonyms"]
+                    ],
                 },
             )
     except IntegrityError:

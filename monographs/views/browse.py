@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -142,19 +142,28 @@ class TopicDetailView(TemplateView):
     rows_name = None
     topic_context_name = None
 
-    def get_context_data(self, **kwargs):
-        monographs = published_monographs()
-        topic = next(
-            (
-                instance
-                for instance in published_topics(self.topic, monographs).values()
-                if instance.slug == self.kwargs["slug"]
-            ),
-            None,
-        )
-        if topic is None:
+    def get(self, request, *args, **kwargs):
+        self.monographs = published_monographs()
+        current = published_topics(self.topic, self.monographs)
+        slug = kwargs["slug"]
+        self.found = next((t for t in current.values() if t.slug == slug), None)
+        if self.found is None:
+            # A page approved before the topic was renamed still links the
+            # old address: send it to the current one.
+            for monograph in self.monographs:
+                for pk, instance in monograph.topics.get(self.topic, {}).items():
+                    if instance.slug == slug and pk in current:
+                        return HttpResponsePermanentRedirect(
+                            current[pk].get_absolute_url()
+                        )
             raise Http404("No published monograph names this topic.")
-        rows = published_rows(self.kind, monographs, **{f"{self.topic}_id": topic.pk})
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        topic = self.found
+        rows = published_rows(
+            self.kind, self.monographs, **{f"{self.topic}_id": topic.pk}
+        )
         rows.sort(key=lambda row: row.form.name)
         return super().get_context_data(
             object=topic,

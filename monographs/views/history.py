@@ -2,6 +2,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
+from django.core.validators import slug_re
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -172,6 +173,8 @@ class RecentChangesView(TemplateView):
         revisions = visible_revisions(self.request.user).order_by("-created_at", "-pk")
         chosen = None
         slug = self.request.GET.get("form")
+        if slug and not slug_re.fullmatch(slug):
+            raise Http404("No form has this address.")
         if slug:
             publication = publication_by_slug(slug, with_document=False)
             live = MagnesiumForm.objects.filter(slug=slug).first() if staff else None

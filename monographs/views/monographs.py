@@ -130,12 +130,7 @@ class PublishedApproval:
     def __init__(self, publication):
         self.created_at = publication.approved_at
         self.user = publication.approved_by
-
-    @property
-    def user_name(self):
-        from monographs.models.revisions import display_name
-
-        return display_name(self.user)
+        self.user_name = publication.approved_by_name
 
 
 class FormDetailView(MonographPageMixin, TemplateView):

@@ -442,7 +442,7 @@ class RevertTests(MonographSetup, TestCase):
         )
         self.client.post(action, data)
         self.form.refresh_from_db()
-        self.assertEqual(self.form.status, MagnesiumForm.Status.DRAFT)
+        self.assertEqual(self.form.status, MagnesiumForm.Status.PUBLISHED_WITH_CHANGES)
         public = Client().get("/forms/magnesium-glycinate/")
         self.assertContains(public, "Rewritten summary.")
         self.assertContains(

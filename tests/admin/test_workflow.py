@@ -387,7 +387,7 @@ class WorkflowTests(MonographSetup, TestCase):
             self.editor_client.post(change_url(self.form), data).status_code, 302
         )
         new_number = latest_number(self.form)
-        self.assertEqual(self.status(), MagnesiumForm.Status.DRAFT)
+        self.assertEqual(self.status(), MagnesiumForm.Status.PUBLISHED_WITH_CHANGES)
 
         anonymous = Client()
         public = anonymous.get(PUBLIC_URL)

@@ -205,9 +205,13 @@ class AuthorNameTests(TestCase):
         edit(cls.form, cls.editor, "Tidied", summary="Tidy.")
         approve(cls.form, cls.reviewer)
 
-    def test_username_stands_in_for_a_missing_full_name(self):
-        rows = revision_rows(self.client.get(history_url(self.form)))
-        self.assertIn("nameless", text_of(rows[2]))
+    def test_a_login_name_never_stands_in_for_a_missing_full_name(self):
+        response = self.client.get(history_url(self.form))
+        rows = revision_rows(response)
+        self.assertIn("an mgref editor", text_of(rows[2]))
+        self.assertNotContains(response, "nameless")
+        feed = self.client.get(f"/forms/{self.form.slug}/history/feed/")
+        self.assertNotContains(feed, "nameless")
 
     def test_a_revision_without_an_author_is_credited_to_the_site(self):
         self.client.force_login(self.editor)

@@ -843,7 +843,7 @@ class ReviewTests(TemporaryFolderMixin, TestCase):
         self.assertEqual(run.code, 0, run.err)
         form = fresh(self.glycinate)
         self.assertEqual(form.usage, IMPORTED_USAGE)
-        self.assertEqual(form.status, MagnesiumForm.Status.DRAFT)
+        self.assertEqual(form.status, MagnesiumForm.Status.PUBLISHED_WITH_CHANGES)
         self.assertEqual(form.published_revision, self.published)
         response = self.public_page()
         self.assertContains(response, PUBLISHED_USAGE)
