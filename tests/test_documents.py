@@ -1,6 +1,11 @@
 """A revision is one immutable document; readers are served from approved ones."""
 
-from django.test import Client, TestCase
+import threading
+import time
+from unittest import skipUnless
+
+from django.db import connection, transaction
+from django.test import Client, TestCase, TransactionTestCase
 
 from monographs import services
 from monographs.documents import document_build, document_load
@@ -373,3 +378,65 @@ class RowMoveTests(TestCase):
         self.assertNotContains(response, 'name="form"')
         self.assertContains(response, form.name)
         self.assertNotEqual(other.pk, form.pk)
+
+
+@skipUnless(connection.vendor == "postgresql", "needs two real connections")
+class CitationEditRaceTests(TransactionTestCase):
+    """A citation edit and an editor's save of a monograph citing it, at once:
+    each gets its own revision number, none is lost."""
+
+    def test_both_writes_get_a_revision(self):
+        user = factories.SuperuserFactory()
+        form, citation, *_ = build_published(user)
+        before = Revision.objects.latest_number(form.pk)
+        citation_numbered = threading.Event()
+        errors = []
+
+        def edit_citation():
+            try:
+                with transaction.atomic():
+                    with change_context(reason="Fixed the title", user=user):
+                        fixed = Citation.objects.get(pk=citation.pk)
+                        fixed.title = "Fixed title"
+                        fixed.save()
+                    # Revision numbered, not yet committed: hold it open.
+                    citation_numbered.set()
+                    time.sleep(1)
+            except Exception as error:
+                errors.append(error)
+            finally:
+                connection.close()
+
+        def save_monograph():
+            try:
+                citation_numbered.wait(10)
+                with (
+                    transaction.atomic(),
+                    change_context(reason="Edited the summary", user=user),
+                ):
+                    edited = MagnesiumForm.objects.get(pk=form.pk)
+                    edited.summary = "Edited."
+                    edited.save()
+            except Exception as error:
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=edit_citation),
+            threading.Thread(target=save_monograph),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        self.assertEqual(errors, [])
+        summaries = list(
+            Revision.objects.for_form(form.pk)
+            .filter(number__gt=before)
+            .order_by("number")
+            .values_list("number", "summary")
+        )
+        self.assertEqual(len(summaries), 2)
+        self.assertIn("Fixed the title", summaries[0][1])
+        self.assertEqual(summaries[1], (before + 2, "Edited the summary"))
