@@ -5,11 +5,15 @@ process; ``make bench`` prints the slowest of each kind.
 
 The renderer's inputs are the security probe's, which must render or be
 refused in under 100 ms, and the largest accepted text of each costly shape.
-The diff's are pairs of 200 KB texts, which must compare in under 1 s.
+The diff's are pairs of 200 KB texts, which must compare in under 1 s. The
+importer's are the probe's files, which must be read or refused in under 1 s.
 """
 
+import contextlib
 import random
+import tempfile
 import time
+from pathlib import Path
 
 RENDER_INPUTS = {
     "nested list, 2 KB": "- " * 1000 + "x",
@@ -58,6 +62,30 @@ def _diff_pairs():
     }
 
 
+def _import_files():
+    """The probe's importer inputs: a YAML alias bomb, a 60 KB heading line,
+    and the largest file the importer takes, of one long paragraph."""
+    laughs = ["---", "title: Magnesium laughs", 'a: &a ["lol","lol","lol"]']
+    for level in range(1, 10):
+        previous, name = "abcdefghij"[level - 1], "abcdefghij"[level]
+        laughs.append(f"{name}: &{name} [{','.join([f'*{previous}'] * 10)}]")
+    laughs += ["synonyms: *j", "---", "### Usage", "Laughter."]
+    head = "---\ntitle: Magnesium bench\n---\n"
+    return {
+        "YAML alias bomb": "\n".join(laughs),
+        "60 KB heading line": head + "## Usage" + " " * 60_000 + "x\nText.\n",
+        "500 KB, one paragraph": head + "### Usage\n" + "word and more\n" * 36_000,
+    }
+
+
+def _parse(path):
+    from monographs.importer import ImportProblem, parse_file
+
+    # Refused in time is what the bound promises, as much as read.
+    with contextlib.suppress(ImportProblem):
+        parse_file(path)
+
+
 def _best_of_three(function):
     best = float("inf")
     for _ in range(3):
@@ -68,7 +96,7 @@ def _best_of_three(function):
 
 
 def measure():
-    """{"render": [(name, ms)], "diff": [(name, ms)]}, slowest first."""
+    """{"render"|"diff"|"import": [(name, ms)]}, slowest first."""
     from monographs.diffs import word_diff
     from monographs.markdown import render_markdown
 
@@ -80,7 +108,14 @@ def measure():
         (name, _best_of_three(lambda pair=pair: word_diff(*pair)))
         for name, pair in _diff_pairs().items()
     ]
+    with tempfile.TemporaryDirectory() as folder:
+        parse = []
+        for name, text in _import_files().items():
+            path = Path(folder) / "bench.md"
+            path.write_text(text, encoding="utf-8")
+            parse.append((name, _best_of_three(lambda path=path: _parse(path))))
     return {
         "render": sorted(render, key=lambda item: -item[1]),
         "diff": sorted(diff, key=lambda item: -item[1]),
+        "import": sorted(parse, key=lambda item: -item[1]),
     }

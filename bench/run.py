@@ -603,7 +603,7 @@ class Bench:
         from bench import bounds
 
         self.bounds = bounds.measure()
-        for kind, limit in [("render", 100), ("diff", 1000)]:
+        for kind, limit in [("render", 100), ("diff", 1000), ("import", 1000)]:
             name, ms = self.bounds[kind][0]
             say(f"  slowest {kind}: {ms:.1f} ms ({name}; target < {limit} ms)")
 
@@ -874,7 +874,7 @@ class Bench:
             f"max {rss['worker_max_mib']:.0f} MiB (per worker: {per_worker} MiB; "
             f"master {rss['master_mib']:.0f} MiB)"
         )
-        for kind, limit in [("render", 100), ("diff", 1000)]:
+        for kind, limit in [("render", 100), ("diff", 1000), ("import", 1000)]:
             cases = ", ".join(f"{name} {ms:.1f}" for name, ms in self.bounds[kind])
             say(f"Worst {kind} cases (ms, target < {limit}): {cases}")
         write = self.write_cost()

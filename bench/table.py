@@ -39,7 +39,7 @@ def table(data):
             f"| {page['errors']} | {'-' if ratio is None else f'{ratio:.3f}'} |"
         )
     lines.append("")
-    for kind, limit in [("render", 100), ("diff", 1000)]:
+    for kind, limit in [("render", 100), ("diff", 1000), ("import", 1000)]:
         cases = data.get("bounds_ms", {}).get(kind)
         if cases:
             name, ms = cases[0]
