@@ -12,6 +12,8 @@ for ever, whatever is edited later.
 """
 
 import functools
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -64,33 +66,34 @@ def document_build(form_id):
         attnames = [
             model._meta.get_field(name).attname for name in row_fields(kind.name)
         ]
-        cited = {}
-        if kind.cites:
-            through = model.citations.through
-            source = model._meta.model_name
-            for row_id, citation_id in through.objects.filter(
-                **{f"{source}__form_id": form_id}
-            ).values_list(f"{source}_id", "citation_id"):
-                cited.setdefault(row_id, []).append(citation_id)
-        rows[kind.name] = []
-        for values in model.objects.filter(form_id=form_id).values("id", *attnames):
-            row = {"id": values["id"]}
-            for name, attname in zip(row_fields(kind.name), attnames, strict=True):
-                row[name] = values[attname]
-            if kind.cites:
-                row["citations"] = cited.get(values["id"], [])
-            rows[kind.name].append(row)
+        # One query a kind: a cited row comes once per citation it has.
+        columns = ["id", *attnames, *(["citations"] if kind.cites else [])]
+        by_id = {}
+        # No ORDER BY: assembly sorts, and Meta.ordering would join topics.
+        rows_of_kind = model.objects.filter(form_id=form_id).order_by()
+        for values in rows_of_kind.values(*columns):
+            row = by_id.get(values["id"])
+            if row is None:
+                row = by_id[values["id"]] = {"id": values["id"]}
+                for name, attname in zip(row_fields(kind.name), attnames, strict=True):
+                    row[name] = values[attname]
+                if kind.cites:
+                    row["citations"] = []
+            if kind.cites and values["citations"] is not None:
+                row["citations"].append(values["citations"])
+        rows[kind.name] = list(by_id.values())
 
     def citations(ids, keys):
         return (
             _model("Citation")
             .objects.filter(Q(pk__in=ids) | Q(key__in=keys))
+            .order_by()
             .values("id", *citation_fields())
         )
 
     def topics(name, ids):
         model = _model(TOPIC_MODELS[name])
-        return model.objects.filter(pk__in=ids).values("id", *TOPIC_FIELDS)
+        return model.objects.filter(pk__in=ids).order_by().values("id", *TOPIC_FIELDS)
 
     return document_assemble(form, rows, citations, topics)
 
@@ -149,6 +152,15 @@ def document_assemble(form, rows, find_citations, find_topics):
         "citations": citations,
         "topics": topics,
     }
+
+
+def document_digest(document):
+    """A fingerprint of a document's content, to compare two without loading
+    either (the migration that built old documents computes it the same way)."""
+    canonical = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def document_size(document):

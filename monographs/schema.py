@@ -29,6 +29,8 @@ CITATION_STAFF_FIELDS = frozenset({"note"})
 STAFF_FORM_FIELDS = frozenset({"other_sections"})
 
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+# Something normalize_text would change: a CR, or whitespace ending a line.
+NOT_NORMAL_RE = re.compile(r"\r|[^\S\n]\n|\n\Z|\A\n|[^\S\n]\Z")
 
 
 def normalize_text(value):
@@ -37,7 +39,7 @@ def normalize_text(value):
     Browsers post CRLF; the seed, imports and reverts write LF. Normalising
     both ways means a resubmitted, untouched form changes nothing.
     """
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not NOT_NORMAL_RE.search(value):
         return value
     lines = LINE_BREAK_RE.split(value)
     return "\n".join(line.rstrip() for line in lines).strip("\n")

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.test import TestCase
 
 from monographs import services
-from monographs.documents import document_load
+from monographs.documents import document_digest, document_load
 from monographs.history import change_context
 from monographs.models import Citation, Indication, MagnesiumForm, Revision
 from monographs.pages import MonographPage
@@ -86,7 +86,7 @@ class GoldenMigrationTests(TestCase):
             for revision in Revision.objects.with_document()
         }
         self.assertGreater(len(stored), 15)
-        Revision.objects.update(document={}, name="", slug="")
+        Revision.objects.update(document={}, name="", slug="", digest="", author="")
 
         build_documents(apps, None)
 
@@ -96,3 +96,5 @@ class GoldenMigrationTests(TestCase):
                 self.assertEqual(revision.document, document)
                 self.assertEqual(rendered(revision), page)
                 self.assertEqual(revision.deleted, not document)
+                self.assertEqual(revision.digest, document_digest(document))
+                self.assertTrue(revision.author)

@@ -27,6 +27,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="revision",
+            name="digest",
+            field=models.CharField(
+                blank=True,
+                help_text="SHA-256 of the document: a save is compared with the latest revision by this alone.",
+                max_length=64,
+            ),
+        ),
+        migrations.AddField(
+            model_name="revision",
             name="author",
             field=models.CharField(blank=True, max_length=150),
         ),

@@ -10,6 +10,8 @@ The field lists are frozen here as they were when documents were introduced.
 """
 
 import bisect
+import hashlib
+import json
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -225,6 +227,13 @@ def size_of(document):
     )
 
 
+def digest_of(document):
+    canonical = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def public_name(user):
     if user is None:
         return "mgref"
@@ -349,8 +358,17 @@ def build_documents(apps, schema_editor):
         revision.name, revision.slug = names.get(revision.form_id, ("", ""))
         revision.size = size_of(document)
         revision.author = public_name(revision.user)
+        revision.digest = digest_of(document)
         revision.save(
-            update_fields=["document", "deleted", "name", "slug", "size", "author"]
+            update_fields=[
+                "document",
+                "deleted",
+                "name",
+                "slug",
+                "size",
+                "author",
+                "digest",
+            ]
         )
 
 

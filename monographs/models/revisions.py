@@ -80,6 +80,12 @@ class Revision(models.Model):
     deleted = models.BooleanField(
         default=False, help_text="This revision deleted the monograph."
     )
+    digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the document: a save is compared with the latest "
+        "revision by this alone.",
+    )
     # The author's public name as it was when the revision was written: a
     # permalink shows the same name for ever, and never a login name.
     author = models.CharField(max_length=150, blank=True)

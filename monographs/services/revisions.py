@@ -12,7 +12,12 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Subquery
 
-from monographs.documents import document_build, document_load, document_size
+from monographs.documents import (
+    document_build,
+    document_digest,
+    document_load,
+    document_size,
+)
 from monographs.history import change_context
 from monographs.models import (
     Citation,
@@ -41,12 +46,17 @@ def revision_record(*, form_id, user, summary):
     one (a save that changed nothing records nothing). The caller holds the
     monograph's lock (see revisions_record), so numbers never collide.
     """
-    latest = Revision.objects.with_document().for_form(form_id).order_by("-number")
-    latest = latest.first()
+    latest = (
+        Revision.objects.for_form(form_id)
+        .order_by("-number")
+        .only("number", "digest", "name", "slug")
+        .first()
+    )
     document = document_build(form_id)
+    digest = document_digest(document)
     if latest is None and not document:
         return None
-    if latest is not None and latest.document == document:
+    if latest is not None and latest.digest == digest:
         return None
     if document:
         name, slug = document["form"]["name"], document["form"]["slug"]
@@ -61,6 +71,7 @@ def revision_record(*, form_id, user, summary):
         author=display_name(user),
         summary=summary or "",
         document=document,
+        digest=digest,
         name=name,
         slug=slug,
         size=document_size(document),
