@@ -241,6 +241,17 @@ class ServedUploadTests(UploadTestCase):
                 with Image.open(io.BytesIO(body)) as image:
                     self.assertEqual(image.format, image_format)
 
+    def test_the_editors_preview_shows_an_uploaded_image(self):
+        url = self.uploaded_url(photo("PNG"))
+        response = self.client.post(
+            "/markdownx/markdownify/",
+            {"content": f"A chart:\n\n![Absorption by form]({url})"},
+            HTTP_HOST="mgref.example",
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f'src="{url}"', response.content.decode())
+        self.assertEqual(self.get(url).status_code, 200)
+
     def test_a_cached_copy_is_revalidated_with_a_304(self):
         url = self.uploaded_url(photo("PNG"))
         etag = self.get(url)["ETag"]
