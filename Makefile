@@ -54,6 +54,7 @@ node_modules/.installed: package.json package-lock.json
 
 migrate: install
 	$(MANAGE) migrate --no-input
+	$(MANAGE) render_revisions -v0
 
 seed: migrate
 	$(MANAGE) load_seed

@@ -191,9 +191,14 @@ class CitationNumbering:
         # A set beside the list: thousands of unknown keys must not make
         # each lookup a walk through all of them.
         self._unresolved = set()
+        # Every key cited, in order, while a page records its rendering
+        # (monographs.rendering): replaying them numbers the page again.
+        self.log = None
 
     def cite(self, key):
         """Number ``key`` and return (number, anchor id), or None if unknown."""
+        if self.log is not None:
+            self.log.append(key)
         if key not in self.known:
             if key not in self._unresolved:
                 self._unresolved.add(key)
@@ -210,10 +215,13 @@ class CitationNumbering:
             dict(self.numbers),
             {key: list(anchors) for key, anchors in self.anchors.items()},
             list(self.unresolved),
+            None if self.log is None else len(self.log),
         )
 
     def rollback(self, state):
-        numbers, anchors, unresolved = state
+        numbers, anchors, unresolved, logged = state
+        if logged is not None:
+            del self.log[logged:]
         self.numbers = dict(numbers)
         self.anchors = defaultdict(list, anchors)
         self.unresolved = list(unresolved)

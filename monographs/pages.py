@@ -3,12 +3,26 @@ A monograph laid out for reading: its sections rendered in page order, so
 that citations are numbered in order of first appearance.
 """
 
+import html
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.utils.html import format_html, format_html_join, strip_tags
+from django.utils.safestring import mark_safe
 
 from monographs.markdown import CitationNumbering, citation_keys, render_markdown
 from monographs.models import Evidence, FormSideEffect, Interaction
+from monographs.rendering import Recorder, Replay, stored_recording
 
 SIGNIFICANCE_ORDER = list(Interaction.Significance.values)
+
+
+# Citation markers as the renderer writes them, for text without them.
+CITATION_MARKS = re.compile(
+    r'<sup class="citation">.*?</sup>|<span class="citation-missing"[^>]*>.*?</span>',
+    re.DOTALL,
+)
 
 
 @dataclass
@@ -17,11 +31,28 @@ class RenderedRow:
     html: str = ""
     extra_citations: list = field(default_factory=list)
 
+    @property
+    def refs(self):
+        """The attached citations the text does not mark, as superscript links."""
+        if not self.extra_citations:
+            return ""
+        links = format_html_join(
+            ",",
+            '<a href="#ref-{}" id="{}">{}</a>',
+            ((number, anchor, number) for number, anchor, _ in self.extra_citations),
+        )
+        return format_html('<sup class="citation">{}</sup>', links)
+
 
 class MonographPage:
-    """Everything the monograph template shows, rendered once from a document."""
+    """Everything the monograph template shows, rendered once from a document.
 
-    def __init__(self, snapshot):
+    Text is taken from the revision's recorded rendering where it holds (see
+    ``monographs.rendering``), else rendered. With ``record``, the page
+    renders everything and keeps a recording for ``recording()``.
+    """
+
+    def __init__(self, snapshot, *, record=False):
         self.snapshot = snapshot
         self.form = snapshot.form
         self.revision = snapshot.revision
@@ -36,7 +67,18 @@ class MonographPage:
         self.precautions = snapshot.precautions
         self.faqs = snapshot.faqs
         self.numbering = CitationNumbering(self._citations())
+        known = self.numbering.known.keys()
+        self._recorder = Recorder(known) if record else None
+        self._replay = (
+            None
+            if record or self.revision is None
+            else Replay.of(stored_recording(self.revision), known)
+        )
         self._render()
+
+    def recording(self):
+        """What ``record`` collected, to store on the revision."""
+        return self._recorder.recording()
 
     def _citations(self):
         attached = {
@@ -59,7 +101,21 @@ class MonographPage:
         return attached.values()
 
     def _text(self, text):
-        return render_markdown(text, numbering=self.numbering)
+        replayed = self._replay.take(text) if self._replay is not None else None
+        if replayed is not None:
+            html, keys = replayed
+            for key in keys:
+                self.numbering.cite(key)
+            return mark_safe(html)  # noqa: S308 - sanitized when recorded
+        if self._recorder is None:
+            return render_markdown(text, numbering=self.numbering)
+        self.numbering.log = keys = []
+        try:
+            html = render_markdown(text, numbering=self.numbering)
+        finally:
+            self.numbering.log = None
+        self._recorder.add(text, html, keys)
+        return html
 
     def _row(self, row, text=""):
         html = self._text(text)
@@ -111,6 +167,11 @@ class MonographPage:
         }
         self.references = self.numbering.references()
         self.unresolved = self.numbering.unresolved
+
+    @cached_property
+    def summary_text(self):
+        """The summary as plain text, citation markers left out."""
+        return html.unescape(strip_tags(CITATION_MARKS.sub("", self.summary))).strip()
 
     @property
     def has_indirect_evidence(self):

@@ -59,7 +59,7 @@ def publication_by_slug(slug, *, with_document=True):
     """The live publication at /forms/<slug>/, else a withdrawn one, or None."""
     publications = _publications()
     if not with_document:
-        publications = publications.defer("revision__document")
+        publications = publications.defer("revision__document", "revision__rendering")
     found = list(publications.filter(slug=slug).order_by("withdrawn")[:1])
     return found[0] if found else None
 

@@ -26,10 +26,10 @@ class RevisionQuerySet(models.QuerySet):
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
     def get_queryset(self):
-        # A document can be large: lists of revisions never need it, and
-        # the pages that do ask for it (with_document, or a Publication's
-        # select_related).
-        return super().get_queryset().defer("document")
+        # A document and its rendering can be large: lists of revisions
+        # never need them, and the pages that do ask for them (with_document,
+        # or a Publication's select_related).
+        return super().get_queryset().defer("document", "rendering")
 
     def latest_number(self, form_id):
         return (
@@ -73,6 +73,15 @@ class Revision(models.Model):
         default=dict,
         help_text="The whole monograph after this revision (monographs.documents); "
         "empty if it deleted the monograph.",
+    )
+    # Derived from the document, never part of it: its Markdown as HTML,
+    # recorded when the revision is approved (monographs.rendering).
+    rendering = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The document's text rendered by one version of the Markdown "
+        "renderer, in page order; rebuilt when the renderer changes.",
     )
     # Copied from the document, so that lists of revisions need not load it.
     name = models.CharField(max_length=100, blank=True)

@@ -19,6 +19,7 @@ from monographs.models import (
 )
 from monographs.models.revisions import display_name
 from monographs.search import document_fields
+from monographs.services.rendering import revision_render
 from monographs.services.writes import WorkflowError
 
 
@@ -112,6 +113,7 @@ def monograph_approve(*, form, user, revision_number, comment=""):
         form=form,
         defaults={"revision": revision, **document_fields(document_load(revision))},
     )
+    revision_render(revision=revision)
     return event
 
 

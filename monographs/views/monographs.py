@@ -8,7 +8,6 @@ from monographs.documents import document_load
 from monographs.models import MagnesiumForm, Revision, Synonym
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
-from monographs.search import plain_text
 from monographs.selectors import (
     Monograph,
     approved_revision,
@@ -106,7 +105,7 @@ class MonographPageMixin(MonographMixin):
         ]
         return super().get_context_data(
             form=state.form,
-            description=Truncator(plain_text(state.form.summary)).words(40),
+            description=Truncator(page.summary_text).words(40),
             page=page,
             revision=revision,
             monograph=self.monograph,
