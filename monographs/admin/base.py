@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 from simple_history.admin import SimpleHistoryAdmin
@@ -31,7 +32,15 @@ class ContentAdmin(SimpleHistoryAdmin):
         # The revision is written when the context ends: inside the
         # transaction, so that a save completes with its revision or not at all.
         with transaction.atomic(), change_context(reason=reason, user=request.user):
+            merged = self.merge_post(request, object_id) if object_id else {}
+            if isinstance(merged, HttpResponseBase):
+                return merged
+            extra_context = {**(extra_context or {}), **merged}
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def merge_post(self, request, object_id):
+        """Rewrite a post made from an older revision (see admin.merge)."""
+        return {}
 
     def save_model(self, request, obj, form, change):
         # Like MediaWiki, a save that changes nothing records no revision.

@@ -4,6 +4,7 @@ from django.db.models import Count, Q
 
 from monographs.admin.base import ContentAdmin
 from monographs.admin.forms import MonographRowForm
+from monographs.admin.merge import MergesStaleSaves, PostShape
 from monographs.models import (
     FAQ,
     Citation,
@@ -18,6 +19,7 @@ from monographs.models import (
     SideEffect,
     Synonym,
 )
+from monographs.schema import ROW_KINDS
 
 CITING_ROWS = ["evidence", "side_effects", "doses", "interactions", "precautions"]
 
@@ -124,6 +126,24 @@ class SideEffectAdmin(ContentAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class RowMerges(MergesStaleSaves):
+    """A row's own page: a save from an older revision is merged like the
+    monograph's (the row's fields only)."""
+
+    change_form_template = "admin/monographs/row_change_form.html"
+
+    def monograph_pk(self, obj):
+        return obj.form_id
+
+    def post_shape(self, request, obj):
+        kind = next(k.name for k in ROW_KINDS if k.model is type(obj))
+        return PostShape(
+            main_kind=kind,
+            main_row_id=obj.pk,
+            main_fields=dict(self.get_form(request, obj, change=True).base_fields),
+        )
+
+
 class RowStaysWithItsMonograph:
     """A row's own page cannot move it to another monograph: only the
     destination would record the move (and the revision of both matters)."""
@@ -133,7 +153,7 @@ class RowStaysWithItsMonograph:
         return [*fields, "form"] if obj is not None else fields
 
 
-class MonographRowAdmin(RowStaysWithItsMonograph, ContentAdmin):
+class MonographRowAdmin(RowMerges, RowStaysWithItsMonograph, ContentAdmin):
     """Rows are edited inline on their monograph; these lists are for finding them."""
 
     form = MonographRowForm
@@ -142,7 +162,7 @@ class MonographRowAdmin(RowStaysWithItsMonograph, ContentAdmin):
 
 
 @admin.register(Synonym)
-class SynonymAdmin(RowStaysWithItsMonograph, ContentAdmin):
+class SynonymAdmin(RowMerges, RowStaysWithItsMonograph, ContentAdmin):
     form = MonographRowForm
     list_display = ["name", "slug", "form"]
     list_filter = ["form"]
@@ -205,7 +225,7 @@ class PrecautionAdmin(MonographRowAdmin):
 
 
 @admin.register(FAQ)
-class FAQAdmin(RowStaysWithItsMonograph, ContentAdmin):
+class FAQAdmin(RowMerges, RowStaysWithItsMonograph, ContentAdmin):
     form = MonographRowForm
     list_display = ["question", "form", "position"]
     list_filter = ["form"]

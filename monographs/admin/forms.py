@@ -1,10 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from monographs.diffs import compare
-from monographs.documents import document_load
 from monographs.markdown import citation_keys
-from monographs.models import Citation, MagnesiumForm, Revision
+from monographs.models import Citation, Revision
 from monographs.schema import markdown_fields
 
 
@@ -50,35 +48,18 @@ class InlineContentForm(CitationMarkersMixin, forms.ModelForm):
     pass
 
 
-def describe_conflict(form_id, base_number, latest_number):
-    """Words for what was saved between ``base_number`` and ``latest_number``."""
-    revisions = list(
-        Revision.objects.for_form(form_id)
-        .filter(number__gt=base_number or 0, number__lte=latest_number)
-        .select_related("user")
-        .order_by("number")
-    )
-    saved = "; ".join(
-        f"revision {revision.number} by {revision.author_name} "
-        f"at {revision.created_at:%H:%M} (“{revision.summary or 'no summary'}”)"
-        for revision in revisions
-    )
-    revisions = Revision.objects.with_document().for_form(form_id)
-    old = revisions.filter(number=base_number).first()
-    new = revisions.get(number=latest_number)
-    changed = compare(document_load(old) if old else None, document_load(new)).summary()
-    return (
-        "Someone else saved this monograph while you were editing it, so your changes "
-        f"were not saved. Saved meanwhile: {saved}. Changed: "
-        f"{', '.join(changed) or 'nothing visible'}. Reload the page to get the "
-        "current version, then make your edit again."
-    )
+class BaseRevisionForm(forms.Form):
+    """Carries the revision the editor loaded, which a save is merged from.
 
-
-class StaleCopyGuard(forms.Form):
-    """Refuses a save made from a copy older than the monograph's latest revision."""
+    The admin merges a save made from an older revision three ways before
+    the form sees it (monographs.admin.merge), so the post it validates is
+    always based on the latest revision; what both sides changed differently
+    is set on the form class as ``merge_conflicts`` and refuses the save
+    until the editor has looked at it.
+    """
 
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    merge_conflicts = ()
 
     def monograph_id(self):
         raise NotImplementedError
@@ -94,27 +75,34 @@ class StaleCopyGuard(forms.Form):
         cleaned_data = super().clean()
         if self.instance.pk is None:
             return cleaned_data
-        form_id = self.monograph_id()
-        # Locked until the admin's transaction ends, so that a second editor
-        # saving at the same moment waits, then sees this save's revision.
-        MagnesiumForm.objects.select_for_update().filter(pk=form_id).exists()
-        latest = Revision.objects.latest_number(form_id)
-        base = cleaned_data.get("base_revision")
-        if base != latest:
+        if self.merge_conflicts:
+            labels = "; ".join(conflict.label for conflict in self.merge_conflicts)
             raise ValidationError(
-                describe_conflict(form_id, base, latest), code="conflict"
+                "Someone else saved this page while you were editing it, and you "
+                f"both changed: {labels}. Nothing was saved yet. Your version is kept "
+                "in the form; compare it with theirs, then save again.",
+                code="conflict",
+            )
+        # The admin holds the monograph's lock from the merge to the save, so
+        # this only fails if the post was not merged (a bad base revision).
+        latest = Revision.objects.latest_number(self.monograph_id())
+        if cleaned_data.get("base_revision") != latest:
+            raise ValidationError(
+                "This page was not loaded from the latest revision and could not "
+                "be merged with it. Reload the page and make your edit again.",
+                code="conflict",
             )
         return cleaned_data
 
 
-class MonographForm(StaleCopyGuard, EditSummaryForm):
+class MonographForm(BaseRevisionForm, EditSummaryForm):
     """The monograph's admin form."""
 
     def monograph_id(self):
         return self.instance.pk
 
 
-class MonographRowForm(StaleCopyGuard, EditSummaryForm):
+class MonographRowForm(BaseRevisionForm, EditSummaryForm):
     """A row edited on its own admin page rather than inline."""
 
     def monograph_id(self):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from monographs import services
 from monographs.admin.base import ContentAdmin, ContentInline
 from monographs.admin.forms import MonographForm
+from monographs.admin.merge import FormsetSpec, MergesStaleSaves, PostShape
 from monographs.diffs import compare
 from monographs.documents import document_load
 from monographs.markdown import citation_keys
@@ -27,6 +28,8 @@ from monographs.models import (
     Synonym,
 )
 from monographs.permissions import can_publish
+from monographs.schema import ROW_KINDS_BY_NAME
+from monographs.services.merging import FORM
 
 
 class SynonymInline(ContentInline):
@@ -110,7 +113,7 @@ def ul_warnings(state):
 
 
 @admin.register(MagnesiumForm)
-class MagnesiumFormAdmin(ContentAdmin):
+class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
     form = MonographForm
     change_form_template = "admin/monographs/magnesiumform/change_form.html"
     change_list_template = "admin/monographs/magnesiumform/change_list.html"
@@ -166,6 +169,22 @@ class MagnesiumFormAdmin(ContentAdmin):
         ),
         ("Save", {"fields": ["edit_summary", "base_revision"]}),
     ]
+
+    def monograph_pk(self, obj):
+        return obj.pk
+
+    def post_shape(self, request, obj):
+        formsets = [
+            FormsetSpec(prefix, dict(formset.form.base_fields))
+            for formset, _ in self.get_formsets_with_inlines(request, obj)
+            if (prefix := formset.get_default_prefix()) in ROW_KINDS_BY_NAME
+        ]
+        return PostShape(
+            main_kind=FORM,
+            main_row_id=None,
+            main_fields=dict(self.get_form(request, obj, change=True).base_fields),
+            formsets=formsets,
+        )
 
     def get_queryset(self, request):
         published = Publication.objects.live().filter(form_id=OuterRef("pk"))

@@ -331,12 +331,26 @@ class RowAdminTests(TestCase):
         second_data.update(minimum_mg="100", edit_summary="Lower the minimum")
         response = second.post(self.url, second_data)
 
+        # Different fields: merged, both kept.
+        self.assertEqual(response.status_code, 302)
         self.dose.refresh_from_db()
         self.assertEqual(
             self.dose.maximum_mg, 200, "the first editor's save was overwritten"
         )
-        self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "Someone else saved")
+        self.assertEqual(self.dose.minimum_mg, 100)
+
+        # The same field: both versions shown, the second editor's kept in the form.
+        first_data = form_data(first.get(self.url), "dose_form")
+        second_data = form_data(second.get(self.url), "dose_form")
+        first_data.update(maximum_mg="220", edit_summary="First")
+        self.assertEqual(first.post(self.url, first_data).status_code, 302)
+        second_data.update(maximum_mg="230", edit_summary="Second")
+        response = second.post(self.url, second_data)
+        self.assertContains(response, "you both changed")
+        self.assertContains(response, "Their version")
+        self.assertEqual(form_data(response, "dose_form")["maximum_mg"], "230")
+        self.dose.refresh_from_db()
+        self.assertEqual(self.dose.maximum_mg, 220)
 
     def test_deleting_a_row_on_its_own_page_needs_a_reason(self):
         url = f"/admin/monographs/dose/{self.dose.pk}/delete/"

@@ -607,7 +607,9 @@ class AnonymousAccessTests(TestCase):
         self.assertEqual(recorded_counts(), before)
 
 
-class ConflictDetectionTests(TestCase):
+class MergeTests(TestCase):
+    """A save made from an older revision is merged three ways, never lost."""
+
     @classmethod
     def setUpTestData(cls):
         cls.first = factories.EditorFactory(first_name="Ada", last_name="First")
@@ -626,110 +628,233 @@ class ConflictDetectionTests(TestCase):
         self.second_client = Client()
         self.second_client.force_login(self.second)
 
-    def test_a_stale_save_is_refused_and_says_what_changed(self):
+    def save(self, client, data, **changes):
+        data.update(changes)
+        return client.post(change_url(self.form), data)
+
+    def test_edits_of_different_fields_merge_and_say_what_was_merged(self):
         first_data = open_change_form(self.first_client, self.form)
         second_data = open_change_form(self.second_client, self.form)
-
-        first_data["summary"] = "Gentle on the gut, and well absorbed."
-        first_data["edit_summary"] = "Mention absorption"
-        saved = self.first_client.post(change_url(self.form), first_data)
+        saved = self.save(
+            self.first_client,
+            first_data,
+            summary="Gentle on the gut, and well absorbed.",
+            edit_summary="Mention absorption",
+        )
         self.assertEqual(saved.status_code, 302)
-        revisions = Revision.objects.count()
 
-        second_data["usage"] = "Taken for sleep and for cramps."
-        second_data["edit_summary"] = "Mention cramps"
-        refused = self.second_client.post(change_url(self.form), second_data)
+        merged = self.save(
+            self.second_client,
+            second_data,
+            usage="Taken for sleep and for cramps.",
+            edit_summary="Mention cramps",
+        )
 
-        self.assertEqual(refused.status_code, 200)
-        self.assertContains(refused, "Someone else saved this monograph")
-        # Who saved, why, and which section changed.
-        self.assertContains(refused, "Ada First")
-        self.assertContains(refused, "Mention absorption")
-        self.assertRegex(refused.content.decode(), r"Changed: [^.]*Summary")
-        # The second editor's typing is still on the page to copy from.
-        self.assertContains(refused, "Taken for sleep and for cramps.")
-
+        self.assertEqual(merged.status_code, 302)
+        page = self.second_client.get(merged["Location"])
+        self.assertContains(page, "Merged with what was saved while you were editing")
+        self.assertContains(page, "Ada First")
+        self.assertContains(page, "Mention absorption")
+        self.assertRegex(page.content.decode(), r"kept with yours: [^.]*Summary")
         self.form.refresh_from_db()
         self.assertEqual(self.form.summary, "Gentle on the gut, and well absorbed.")
-        self.assertEqual(self.form.usage, "Taken for sleep.")
-        self.assertEqual(Revision.objects.count(), revisions)
+        self.assertEqual(self.form.usage, "Taken for sleep and for cramps.")
+        latest = Revision.objects.latest_for(self.form.pk)
+        self.assertEqual(latest.summary, "Mention cramps")
 
-    def test_resubmitting_the_refused_form_is_refused_again(self):
+    def test_rows_added_and_changed_on_both_sides_merge(self):
         first_data = open_change_form(self.first_client, self.form)
         second_data = open_change_form(self.second_client, self.form)
-        first_data.update(summary="First editor's text.", edit_summary="Rewrite")
-        self.first_client.post(change_url(self.form), first_data)
-
-        second_data.update(summary="Second editor's text.", edit_summary="Rewrite too")
-        refused = self.second_client.post(change_url(self.form), second_data)
-        again = self.second_client.post(
-            change_url(self.form), form_data(refused, FORM_ID)
+        add_inline_row(
+            first_data, "faqs", question="Does it cause diarrhoea?", answer="Rarely."
         )
-
-        self.assertEqual(again.status_code, 200)
-        self.assertContains(again, "Someone else saved this monograph")
-        self.form.refresh_from_db()
-        self.assertEqual(self.form.summary, "First editor's text.")
-
-    def test_a_stale_save_is_refused_when_only_an_inline_changed_meanwhile(self):
-        first_data = open_change_form(self.first_client, self.form)
-        second_data = open_change_form(self.second_client, self.form)
+        self.assertEqual(
+            self.save(
+                self.first_client, first_data, edit_summary="Add a FAQ"
+            ).status_code,
+            302,
+        )
 
         add_inline_row(
-            first_data,
-            "faqs",
-            question="Does it cause diarrhoea?",
-            answer="Rarely.",
+            second_data, "synonyms", name="Bisglycinate", slug="bisglycinate"
         )
-        first_data["edit_summary"] = "Add a FAQ"
-        self.assertEqual(
-            self.first_client.post(change_url(self.form), first_data).status_code, 302
+        merged = self.save(
+            self.second_client,
+            second_data,
+            **{"doses-0-maximum_mg": "250"},
+            edit_summary="Lower the dose",
         )
 
-        second_data["doses-0-maximum_mg"] = "250"
-        second_data["edit_summary"] = "Lower the dose"
-        refused = self.second_client.post(change_url(self.form), second_data)
-
-        self.assertEqual(refused.status_code, 200)
-        self.assertContains(refused, "Someone else saved this monograph")
-        self.assertRegex(refused.content.decode(), r"(?i)Changed: FAQs: 1 added")
-        self.assertEqual(Dose.objects.get(form=self.form).maximum_mg, 300)
+        self.assertEqual(merged.status_code, 302)
+        self.assertEqual(Dose.objects.get(form=self.form).maximum_mg, 250)
         self.assertTrue(
             FAQ.objects.filter(question="Does it cause diarrhoea?").exists()
         )
+        self.assertTrue(Synonym.objects.filter(slug="bisglycinate").exists())
 
-    def test_after_reloading_the_second_editor_can_save(self):
+    def test_a_row_deleted_by_them_and_untouched_by_me_stays_deleted(self):
+        faq = factories.FAQFactory(form=self.form, question="Old question?")
         first_data = open_change_form(self.first_client, self.form)
-        open_change_form(self.second_client, self.form)
-        first_data.update(summary="First editor's text.", edit_summary="Rewrite")
-        self.first_client.post(change_url(self.form), first_data)
-
-        reloaded = open_change_form(self.second_client, self.form)
-        reloaded.update(usage="Second editor's usage.", edit_summary="Usage")
-        response = self.second_client.post(change_url(self.form), reloaded)
-
-        self.assertEqual(response.status_code, 302)
+        second_data = open_change_form(self.second_client, self.form)
+        first_data["faqs-0-DELETE"] = "on"
+        self.assertEqual(
+            self.save(
+                self.first_client, first_data, edit_summary="Drop FAQ"
+            ).status_code,
+            302,
+        )
+        merged = self.save(
+            self.second_client, second_data, usage="Evening.", edit_summary="Usage"
+        )
+        self.assertEqual(merged.status_code, 302)
+        self.assertFalse(FAQ.objects.filter(pk=faq.pk).exists())
         self.form.refresh_from_db()
-        self.assertEqual(self.form.summary, "First editor's text.")
-        self.assertEqual(self.form.usage, "Second editor's usage.")
+        self.assertEqual(self.form.usage, "Evening.")
 
-    def test_the_same_editor_in_two_tabs_is_protected_too(self):
+    def test_the_same_field_changed_on_both_sides_shows_both_and_keeps_mine(self):
+        first_data = open_change_form(self.first_client, self.form)
+        second_data = open_change_form(self.second_client, self.form)
+        self.save(
+            self.first_client,
+            first_data,
+            summary="First editor's text.",
+            usage="First usage.",
+            edit_summary="Rewrite",
+        )
+        revisions = Revision.objects.count()
+
+        conflict = self.save(
+            self.second_client,
+            second_data,
+            summary="Second editor's text.",
+            edit_summary="Rewrite too",
+        )
+
+        self.assertEqual(conflict.status_code, 200)
+        self.assertEqual(Revision.objects.count(), revisions)
+        self.assertContains(conflict, "you both changed: Summary")
+        self.assertContains(conflict, "Their version")
+        self.assertContains(conflict, "First editor&#x27;s text.")
+        # A diff of mine against theirs.
+        self.assertContains(conflict, "<ins>")
+        again = form_data(conflict, FORM_ID)
+        self.assertEqual(again["summary"], "Second editor's text.")
+        # What did not conflict was merged into the form already.
+        self.assertEqual(again["usage"], "First usage.")
+
+        # One click saves my choice.
+        saved = self.second_client.post(change_url(self.form), again)
+        self.assertEqual(saved.status_code, 302)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Second editor's text.")
+        self.assertEqual(self.form.usage, "First usage.")
+
+    def test_taking_their_version_of_a_conflicting_field(self):
+        first_data = open_change_form(self.first_client, self.form)
+        second_data = open_change_form(self.second_client, self.form)
+        self.save(self.first_client, first_data, summary="Theirs.", edit_summary="A")
+        conflict = self.save(
+            self.second_client,
+            second_data,
+            summary="Mine.",
+            usage="My usage.",
+            edit_summary="B",
+        )
+        again = form_data(conflict, FORM_ID)
+        again["merge_take_theirs"] = "form:summary"
+        self.assertEqual(
+            self.second_client.post(change_url(self.form), again).status_code, 302
+        )
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Theirs.")
+        self.assertEqual(self.form.usage, "My usage.")
+
+    def test_a_row_field_changed_on_both_sides_conflicts(self):
+        first_data = open_change_form(self.first_client, self.form)
+        second_data = open_change_form(self.second_client, self.form)
+        self.save(
+            self.first_client,
+            first_data,
+            **{"doses-0-maximum_mg": "200"},
+            edit_summary="Lower",
+        )
+        conflict = self.save(
+            self.second_client,
+            second_data,
+            **{"doses-0-maximum_mg": "250"},
+            edit_summary="Lower less",
+        )
+        self.assertEqual(conflict.status_code, 200)
+        self.assertContains(conflict, "Doses “Adults”: Maximum")
+        self.assertContains(conflict, 'href="#id_doses-0-maximum_mg"')
+        self.assertEqual(Dose.objects.get(form=self.form).maximum_mg, 200)
+
+    def test_a_row_they_deleted_that_i_changed_comes_back_as_new(self):
+        faq = factories.FAQFactory(form=self.form, question="Old?", answer="Old.")
+        first_data = open_change_form(self.first_client, self.form)
+        second_data = open_change_form(self.second_client, self.form)
+        first_data["faqs-0-DELETE"] = "on"
+        self.save(self.first_client, first_data, edit_summary="Drop FAQ")
+        conflict = self.save(
+            self.second_client,
+            second_data,
+            **{"faqs-0-answer": "Better answer."},
+            edit_summary="Improve FAQ",
+        )
+        self.assertEqual(conflict.status_code, 200)
+        self.assertContains(conflict, "they deleted this row, you changed it")
+        again = form_data(conflict, FORM_ID)
+        self.assertEqual(again["faqs-0-id"], "")
+        self.assertEqual(again["faqs-0-answer"], "Better answer.")
+        self.assertEqual(
+            self.second_client.post(change_url(self.form), again).status_code, 302
+        )
+        self.assertFalse(FAQ.objects.filter(pk=faq.pk).exists())
+        self.assertTrue(FAQ.objects.filter(answer="Better answer.").exists())
+
+    def test_the_same_editor_in_two_tabs_merges_too(self):
         tab_one = open_change_form(self.first_client, self.form)
         tab_two = open_change_form(self.first_client, self.form)
-        tab_one.update(summary="From tab one.", edit_summary="Tab one")
-        self.first_client.post(change_url(self.form), tab_one)
-        tab_two.update(summary="From tab two.", edit_summary="Tab two")
-        response = self.first_client.post(change_url(self.form), tab_two)
-        self.assertContains(response, "Someone else saved this monograph")
+        self.save(self.first_client, tab_one, summary="Tab one.", edit_summary="1")
+        response = self.save(
+            self.first_client, tab_two, usage="Tab two.", edit_summary="2"
+        )
+        self.assertEqual(response.status_code, 302)
         self.form.refresh_from_db()
-        self.assertEqual(self.form.summary, "From tab one.")
+        self.assertEqual((self.form.summary, self.form.usage), ("Tab one.", "Tab two."))
+
+    def test_a_bad_base_revision_is_a_400_with_a_message(self):
+        data = open_change_form(self.first_client, self.form)
+        for bad in ["", "abc", "999", "-1"]:
+            with self.subTest(base=bad):
+                data.update(base_revision=bad, summary="x", edit_summary="x")
+                response = self.first_client.post(change_url(self.form), data)
+                self.assertContains(response, "could not be merged", status_code=400)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Gentle on the gut.")
+
+    def test_a_rows_own_page_merges_with_the_monograph(self):
+        dose = Dose.objects.get(form=self.form)
+        url = f"/admin/monographs/dose/{dose.pk}/change/"
+        mine = form_data(self.second_client.get(url), "dose_form")
+        theirs = open_change_form(self.first_client, self.form)
+        self.save(
+            self.first_client,
+            theirs,
+            **{"doses-0-population": "Older adults"},
+            edit_summary="Population",
+        )
+        mine.update(maximum_mg="250", edit_summary="Lower")
+        self.assertEqual(self.second_client.post(url, mine).status_code, 302)
+        dose.refresh_from_db()
+        self.assertEqual((dose.population, dose.maximum_mg), ("Older adults", 250))
 
 
 @skipUnless(connection.vendor == "postgresql", "needs two real PostgreSQL connections")
 class ConcurrentSaveTests(TransactionTestCase):
     """Two editors press Save at the same moment, each on their own connection."""
 
-    def test_only_one_of_two_simultaneous_saves_wins(self):
+    def test_two_simultaneous_saves_of_one_field_conflict_and_lose_nothing(self):
         # Superusers: the TransactionTestCase flush drops the role groups.
         editors = [
             factories.SuperuserFactory(first_name="Ada", last_name="First"),
@@ -782,7 +907,9 @@ class ConcurrentSaveTests(TransactionTestCase):
         self.assertEqual(statuses, [200, 302])
         winner = next(name for name, (status, _) in results.items() if status == 302)
         loser_page = next(page for status, page in results.values() if status == 200)
-        self.assertIn("Someone else saved this monograph", loser_page)
+        # The second save waited for the first, then was merged with it: both
+        # changed the summary, so the loser sees both versions, nothing lost.
+        self.assertIn("you both changed: Summary", loser_page)
         self.assertIn(f"Edit by {winner}", loser_page)
 
         form.refresh_from_db()
