@@ -28,12 +28,15 @@ def vancouver(citation):
     parts = [_sentence(vancouver_authors(citation)), _sentence(citation.title)]
     if citation.publication_type == citation.PublicationType.WEB_PAGE:
         parts[-1] = _sentence(f"{citation.title or citation.url} [Internet]")
-        if citation.journal:
-            parts.append(_sentence(citation.journal))
+        site = getattr(citation, "publisher", "") or citation.journal
+        if site:
+            parts.append(_sentence(site))
         if citation.year:
             parts.append(_sentence(str(citation.year)))
     else:
         source = citation.journal
+        if citation.publication_type == citation.PublicationType.GUIDELINE:
+            source = getattr(citation, "publisher", "") or citation.journal
         detail = str(citation.year or "")
         if citation.volume:
             detail += f";{citation.volume}"
@@ -43,3 +46,22 @@ def vancouver(citation):
             detail += f":{citation.pages}"
         parts.append(_sentence(" ".join(filter(None, [_sentence(source), detail]))))
     return " ".join(part for part in parts if part)
+
+
+def citation_label(citation):
+    """The best name readers can be given for a citation, never its key:
+    the title, else the reference as far as it is known, else an identifier."""
+    if citation.title.strip():
+        return citation.title.strip()
+    text = vancouver(citation)
+    if text:
+        return text
+    for prefix, value in [
+        ("doi:", citation.doi),
+        ("PMID:", citation.pmid),
+        ("PMCID:", citation.pmcid),
+        ("", citation.url),
+    ]:
+        if value:
+            return f"{prefix} {value}".strip()
+    return "Untitled reference"

@@ -1,9 +1,29 @@
 """
-Citation exports: RIS, BibTeX and CSL-JSON, from the same fields as the pages.
+Citation exports: RIS, BibTeX (biblatex) and CSL-JSON, from the same fields
+as the pages, written so that Zotero, citeproc and biblatex read them exactly.
 
 Each function takes Citation instances or any object with the same attributes
-(key, authors, group_author, title, journal, year, volume, issue, pages, pmid,
-pmcid, doi, url, publication_type); it only reads them, never queries.
+(key, authors, group_author, title, journal, publisher, year, volume, issue,
+pages, pmid, pmcid, doi, url, publication_type); it only reads them, never
+queries. A stored document older than a field reads as the field's default.
+
+What each field becomes:
+
+- Authors: Vancouver names ('Manson JE') are split into family and given
+  names, initials apart: ``Manson, J. E.`` (RIS, BibTeX) and
+  ``{"family": "Manson", "given": "J. E."}`` (CSL). A name that does not end
+  in initials is one literal name. Authors ending in "et al." (not all
+  listed) end in ``et al.`` (RIS, CSL literal) or ``and others`` (BibTeX).
+  A group author is one literal name.
+- Reports and guidelines are RIS ``RPRT``, biblatex ``@report`` and CSL
+  ``report``; web pages RIS ``ELEC``, biblatex ``@online`` and CSL
+  ``webpage``. Their publisher or institution (``publisher``, or for older
+  records the journal field) is RIS ``PB``, BibTeX ``institution`` /
+  ``organization`` and CSL ``publisher``, never a journal.
+- PMID and PMCID: CSL ``PMID`` / ``PMCID``, BibTeX ``pmid`` / ``pmcid``,
+  and in RIS ``N1`` lines ``PMID: n`` / ``PMCID: PMCn`` (the form Zotero
+  keeps in Extra) plus ``C2`` for EndNote's PMCID.
+- DOIs and URLs are verbatim in every format.
 
 Whatever a field holds, an export carries exactly one record per citation
 and every value stays inside its own field:
@@ -40,12 +60,20 @@ RIS_TYPES = {
     Citation.PublicationType.GUIDELINE: "RPRT",
     Citation.PublicationType.WEB_PAGE: "ELEC",
 }
+# biblatex's types: @report carries an institution, @online is a web page.
 BIBTEX_TYPES = {
-    Citation.PublicationType.GUIDELINE: "techreport",
-    Citation.PublicationType.WEB_PAGE: "misc",
+    Citation.PublicationType.GUIDELINE: "report",
+    Citation.PublicationType.WEB_PAGE: "online",
 }
+BIBTEX_PUBLISHER_FIELDS = {"report": "institution", "online": "organization"}
+# Sources with a publisher or institution rather than a journal.
+PUBLISHED_TYPES = frozenset(CSL_TYPES)
+# How each format says "and further authors not listed".
+ET_AL = "et al."
 # Control characters, unpaired surrogates and line or paragraph separators.
 FOLDED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
+# Vancouver initials: capital letters, hyphenated for hyphenated given names.
+INITIALS_RE = re.compile(r"[^\W\d_](?:-?[^\W\d_])*")
 
 
 def one_line(value):
@@ -65,13 +93,36 @@ def _field(citation, name):
     return one_line(getattr(citation, name, ""))
 
 
+def is_et_al(name):
+    return one_line(name).lower().rstrip(".").strip() == "et al"
+
+
+def dotted_initials(initials):
+    """'JE' -> 'J. E.', 'J-P' -> 'J.-P.': given names as citeproc and Zotero read them."""
+    parts = []
+    for char in initials:
+        if char == "-":
+            parts.append("-")
+        else:
+            if parts and parts[-1] != "-":
+                parts.append(" ")
+            parts.append(f"{char}.")
+    return "".join(parts)
+
+
 def split_author(name):
-    """'Garicano Vilar E' -> ('Garicano Vilar', 'E'): Vancouver puts initials last."""
+    """A Vancouver name as (family, given): 'Manson JE' -> ('Manson', 'J. E.').
+
+    Vancouver writes the family name first and the initials last, without
+    dots; 'Garicano Vilar E' keeps its two-word family name. A name whose
+    last word is not initials (an organisation, a mononym) is
+    (name, ''), which every format writes as one literal name.
+    """
     family, _, given = name.rpartition(" ")
     family = family.rstrip()
-    if not family or not given.isupper():
+    if not family or not given.isupper() or not INITIALS_RE.fullmatch(given):
         return name, ""
-    return family, given
+    return family, dotted_initials(given)
 
 
 def _author_names(citation):
@@ -82,11 +133,39 @@ def _author_names(citation):
 
 
 def people(citation):
+    """(family, given) of each listed author, in order; 'et al.' is not one."""
     return [
         split_author(name)
         for name in _author_names(citation)
-        if name and name.lower().rstrip(".") != "et al"
+        if name and not is_et_al(name)
     ]
+
+
+def authors_truncated(citation):
+    """True when the authors end with 'et al.': not every author is listed."""
+    if _field(citation, "group_author"):
+        return False
+    names = [name for name in _author_names(citation) if name]
+    return bool(names) and is_et_al(names[-1]) and len(names) > 1
+
+
+def publisher(citation):
+    """A report's or web page's publisher or institution.
+
+    Records entered before the publisher field existed kept it in the
+    journal field, and stored documents may lack the field: both read the
+    journal field for these types.
+    """
+    if citation.publication_type not in PUBLISHED_TYPES:
+        return ""
+    return _field(citation, "publisher") or _field(citation, "journal")
+
+
+def container(citation):
+    """The journal an article appeared in; reports and web pages have none."""
+    if citation.publication_type in PUBLISHED_TYPES:
+        return ""
+    return _field(citation, "journal")
 
 
 def page_range(pages):
@@ -111,21 +190,21 @@ def to_csl(citation):
             {"family": family, "given": given} if given else {"literal": family}
             for family, given in people(citation)
         ]
-    optional = {
-        "title": "title",
-        "container-title": "journal",
-        "volume": "volume",
-        "issue": "issue",
-        "page": "pages",
-        "PMID": "pmid",
-        "PMCID": "pmcid",
-        "DOI": "doi",
-        "URL": "url",
+        if authors_truncated(citation):
+            item["author"].append({"literal": ET_AL})
+    values = {
+        "title": _field(citation, "title"),
+        "container-title": container(citation),
+        "publisher": publisher(citation),
+        "volume": _field(citation, "volume"),
+        "issue": _field(citation, "issue"),
+        "page": _field(citation, "pages"),
+        "PMID": _field(citation, "pmid"),
+        "PMCID": _field(citation, "pmcid"),
+        "DOI": _field(citation, "doi"),
+        "URL": _field(citation, "url"),
     }
-    for name, attribute in optional.items():
-        value = _field(citation, attribute)
-        if value:
-            item[name] = value
+    item.update({name: value for name, value in values.items() if value})
     if citation.year:
         year = citation.year
         item["issued"] = {
@@ -134,30 +213,44 @@ def to_csl(citation):
     return item
 
 
+def _ris_authors(citation):
+    group_author = _field(citation, "group_author")
+    if group_author:
+        return [group_author]
+    names = [
+        f"{family}, {given}" if given else family for family, given in people(citation)
+    ]
+    if names and authors_truncated(citation):
+        names.append(ET_AL)
+    return names
+
+
 def to_ris(citations):
+    """RIS as Zotero, EndNote and rispy read it.
+
+    Zotero keeps PMID and PMCID in its Extra field as 'PMID: n' lines: they
+    are written as notes (N1) in that form; C2 holds the PMCID for EndNote.
+    """
     lines = []
     for citation in citations:
         lines.append(f"TY  - {RIS_TYPES.get(citation.publication_type, 'JOUR')}")
         lines.append(f"ID  - {_field(citation, 'key')}")
-        group_author = _field(citation, "group_author")
-        if group_author:
-            lines.append(f"AU  - {group_author}")
-        else:
-            for family, given in people(citation):
-                lines.append(f"AU  - {family}, {given}" if given else f"AU  - {family}")
+        lines += [f"AU  - {name}" for name in _ris_authors(citation)]
         first, last = page_range(citation.pages)
-        pmid = _field(citation, "pmid")
+        pmid, pmcid = _field(citation, "pmid"), _field(citation, "pmcid")
         fields = [
             ("TI", _field(citation, "title")),
-            ("JO", _field(citation, "journal")),
+            ("JO", container(citation)),
+            ("PB", publisher(citation)),
             ("PY", _year(citation)),
             ("VL", _field(citation, "volume")),
             ("IS", _field(citation, "issue")),
             ("SP", first),
             ("EP", last),
             ("DO", _field(citation, "doi")),
-            ("AN", f"PMID:{pmid}" if pmid else ""),
-            ("C2", _field(citation, "pmcid")),
+            ("C2", pmcid),
+            ("N1", f"PMID: {pmid}" if pmid else ""),
+            ("N1", f"PMCID: {pmcid}" if pmcid else ""),
             ("UR", _field(citation, "url")),
         ]
         lines += [f"{tag}  - {value}" for tag, value in fields if value]
@@ -228,25 +321,35 @@ def _bibtex_name_part(part):
     return escaped
 
 
+def _bibtex_authors(citation):
+    group_author = _field(citation, "group_author")
+    if group_author:
+        return "{" + bibtex_escape(group_author) + "}"
+    names = [
+        f"{_bibtex_name_part(family)}, {_bibtex_name_part(given)}"
+        if given
+        else "{" + bibtex_escape(family) + "}"
+        for family, given in people(citation)
+    ]
+    if names and authors_truncated(citation):
+        names.append("others")  # biblatex and BibTeX print "et al."
+    return " and ".join(names)
+
+
 def to_bibtex(citations):
     entries = []
     for citation in citations:
-        group_author = _field(citation, "group_author")
-        if group_author:
-            author = "{" + bibtex_escape(group_author) + "}"
-        else:
-            author = " and ".join(
-                f"{_bibtex_name_part(family)}, {_bibtex_name_part(given)}"
-                if given
-                else "{" + bibtex_escape(family) + "}"
-                for family, given in people(citation)
-            )
+        kind = BIBTEX_TYPES.get(citation.publication_type, "article")
         first, last = page_range(citation.pages)
         first, last = bibtex_escape(first), bibtex_escape(last)
         fields = [
-            ("author", author),
+            ("author", _bibtex_authors(citation)),
             ("title", bibtex_escape(citation.title)),
-            ("journal", bibtex_escape(citation.journal)),
+            ("journal", bibtex_escape(container(citation))),
+            (
+                BIBTEX_PUBLISHER_FIELDS.get(kind, "publisher"),
+                bibtex_escape(publisher(citation)),
+            ),
             ("year", bibtex_escape(_year(citation))),
             ("volume", bibtex_escape(citation.volume)),
             ("number", bibtex_escape(citation.issue)),
@@ -257,6 +360,5 @@ def to_bibtex(citations):
             ("url", bibtex_verbatim(citation.url)),
         ]
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
-        kind = BIBTEX_TYPES.get(citation.publication_type, "article")
         entries.append(f"@{kind}{{{bibtex_key(citation.key)},\n{body}\n}}\n")
     return "\n".join(entries)

@@ -5,6 +5,8 @@ import json
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
+from monographs.citation_styles import citation_label
+from monographs.exports import authors_truncated, people, publisher
 from monographs.search import plain_text
 
 JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -80,8 +82,33 @@ def monograph_graph(request, page, approval, crumbs):
     return {"@context": "https://schema.org", "@graph": graph}
 
 
+CREATIVE_WORK_TYPES = {"web-page": "WebPage", "guideline": "Report"}
+
+
 def _creative_work(citation):
-    work = {"@type": "CreativeWork", "name": citation.title or citation.key}
+    """A cited source as schema.org knows it: named by its title or, lacking
+    one, the best label there is (never the editors' key)."""
+    work = {
+        "@type": CREATIVE_WORK_TYPES.get(citation.publication_type, "ScholarlyArticle"),
+        "name": citation_label(citation),
+    }
+    if citation.group_author:
+        work["author"] = [{"@type": "Organization", "name": citation.group_author}]
+    elif people(citation):
+        work["author"] = [
+            {"@type": "Person", "familyName": family, "givenName": given}
+            if given
+            else {"@type": "Person", "name": family}
+            for family, given in people(citation)
+        ]
+        if authors_truncated(citation):
+            work["creditText"] = "Further authors not listed (et al.)"
+    if citation.year:
+        work["datePublished"] = str(citation.year)
+    if citation.journal and not publisher(citation):
+        work["isPartOf"] = {"@type": "Periodical", "name": citation.journal}
+    if publisher(citation):
+        work["publisher"] = {"@type": "Organization", "name": publisher(citation)}
     if citation.doi:
         work["sameAs"] = f"https://doi.org/{citation.doi}"
     elif citation.pmid:

@@ -72,7 +72,18 @@ class Citation(models.Model):
     journal = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Abbreviated journal title as in PubMed, or the publisher.",
+        help_text="Abbreviated journal title as in PubMed, e.g. 'Am J Clin Nutr'. "
+        "For a report, guideline or web page, fill Publisher instead.",
+    )
+    publisher = models.CharField(
+        "publisher or institution",
+        max_length=300,
+        blank=True,
+        help_text=(
+            "For a report, guideline or web page: who published it, e.g. "
+            "'National Academies Press'. Exports give it as the publisher "
+            "(RIS PB, BibTeX institution, CSL publisher). Leave empty for articles."
+        ),
     )
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     volume = models.CharField(max_length=30, blank=True)
@@ -152,6 +163,16 @@ class Citation(models.Model):
             raise ValidationError(
                 "A citation needs at least a title, PMID, PMCID, DOI or URL to be findable."
             )
+
+    @property
+    def missing(self):
+        """What readers and exports lack of this record: 'title', 'authors'."""
+        gaps = []
+        if not self.title.strip():
+            gaps.append("title")
+        if not (self.group_author.strip() or self.author_list):
+            gaps.append("authors")
+        return gaps
 
     @property
     def author_list(self):

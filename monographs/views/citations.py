@@ -3,6 +3,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from monographs.citation_styles import citation_label
 from monographs.documents import document_load
 from monographs.exports import to_bibtex, to_csl, to_ris
 from monographs.pages import MonographPage
@@ -34,7 +35,11 @@ class CitationDetailView(TemplateView):
             raise Http404("No published page cites this reference.")
         citation = _used(use)
         return super().get_context_data(
-            citation=citation, object=citation, used_on=use.forms, **kwargs
+            citation=citation,
+            object=citation,
+            used_on=use.forms,
+            label=citation_label(citation),
+            **kwargs,
         )
 
 

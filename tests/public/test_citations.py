@@ -210,7 +210,7 @@ class RisExportTests(CitationFixtureMixin, TestCase):
         }
         smith = records["smith2019"]
         self.assertEqual(smith["TY"], ["JOUR"])
-        self.assertEqual(smith["AU"], ["Smith, A", "Jones, B"])
+        self.assertEqual(smith["AU"], ["Smith, A.", "Jones, B."])
         self.assertEqual(smith["TI"], ["Magnesium and sleep"])
         self.assertEqual(smith["JO"], ["Sleep Med"])
         self.assertEqual(smith["PY"], ["2019"])
@@ -219,7 +219,8 @@ class RisExportTests(CitationFixtureMixin, TestCase):
         self.assertEqual(smith["SP"], ["100"])
         self.assertEqual(smith["EP"], ["110"])
         self.assertEqual(smith["DO"], ["10.1016/j.sleep.2019.001"])
-        self.assertIn("31000001", smith["AN"][0])
+        self.assertIn("PMID: 31000001", smith["N1"])
+        self.assertIn("PMCID: PMC6000001", smith["N1"])
         self.assertEqual(smith["C2"], ["PMC6000001"])
         report = records["ods2022"]
         self.assertEqual(report["TY"], ["ELEC"])
@@ -229,7 +230,7 @@ class RisExportTests(CitationFixtureMixin, TestCase):
             ["https://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/"],
         )
         special = records["special2021"]
-        self.assertEqual(special["AU"], ["O'Brien, C", "García-López, M"])
+        self.assertEqual(special["AU"], ["O'Brien, C.", "García-López, M.", "et al."])
 
     def test_one_form_in_page_order(self):
         response = self.client.get("/citations/export.ris?form=magnesium-glycinate")
@@ -261,7 +262,7 @@ class BibtexExportTests(CitationFixtureMixin, TestCase):
         entries = self.entries()
         kind, smith = entries["smith2019"]
         self.assertEqual(kind, "article")
-        self.assertEqual(smith["author"], "Smith, A and Jones, B")
+        self.assertEqual(smith["author"], "Smith, A. and Jones, B.")
         self.assertEqual(smith["title"], "Magnesium and sleep")
         self.assertEqual(smith["journal"], "Sleep Med")
         self.assertEqual(smith["year"], "2019")
@@ -269,7 +270,7 @@ class BibtexExportTests(CitationFixtureMixin, TestCase):
         self.assertEqual(smith["doi"], "10.1016/j.sleep.2019.001")
         self.assertEqual(smith["pmid"], "31000001")
         kind, report = entries["ods2022"]
-        self.assertEqual(kind, "misc")
+        self.assertEqual(kind, "online")
         self.assertEqual(report["author"], "{NIH Office of Dietary Supplements}")
 
     def test_special_characters_are_escaped(self):
@@ -278,7 +279,9 @@ class BibtexExportTests(CitationFixtureMixin, TestCase):
             special["title"],
             r"Zinc \& magnesium: 50\% of \{adults\} lack\_both \#1 \~{} \$5",
         )
-        self.assertEqual(special["author"], "O'Brien, C and García-López, M")
+        self.assertEqual(
+            special["author"], "O'Brien, C. and García-López, M. and others"
+        )
 
     def test_one_form_in_page_order(self):
         response = self.client.get("/citations/export.bib?form=magnesium-glycinate")
@@ -316,7 +319,7 @@ class CslJsonExportTests(CitationFixtureMixin, TestCase):
         self.assertEqual(smith["type"], "article-journal")
         self.assertEqual(
             smith["author"],
-            [{"family": "Smith", "given": "A"}, {"family": "Jones", "given": "B"}],
+            [{"family": "Smith", "given": "A."}, {"family": "Jones", "given": "B."}],
         )
         self.assertEqual(smith["title"], "Magnesium and sleep")
         self.assertEqual(smith["container-title"], "Sleep Med")

@@ -39,11 +39,10 @@ EVERYTHING = " ".join(HOSTILE)
 # PostgreSQL text cannot hold NUL; the stored citations do without it.
 STORABLE_CONTROLS = CONTROLS.replace("\x00", "")
 
-TEXT_FIELDS = ["title", "journal", "volume", "issue", "pmid", "pmcid"]
+TEXT_FIELDS = ["title", "volume", "issue", "pmid", "pmcid"]
 VERBATIM_FIELDS = ["doi", "url"]
 RIS_TAGS = {
     "title": "title",
-    "journal": "journal_name",
     "volume": "volume",
     "issue": "number",
     "pmcid": "custom2",
@@ -51,7 +50,6 @@ RIS_TAGS = {
 }
 CSL_NAMES = {
     "title": "title",
-    "journal": "container-title",
     "volume": "volume",
     "issue": "issue",
     "pages": "page",
@@ -62,7 +60,6 @@ CSL_NAMES = {
 }
 BIBTEX_NAMES = {
     "title": "title",
-    "journal": "journal",
     "volume": "volume",
     "issue": "number",
     "pmid": "pmid",
@@ -83,17 +80,60 @@ def fold(value):
     return "".join(kept).strip()
 
 
+INITIALS = re.compile(r"[^\W\d_](?:-?[^\W\d_])*")
+
+
+def dotted(initials):
+    """'JE' -> 'J. E.', 'J-P' -> 'J.-P.', as the exports document."""
+    out = ""
+    for char in initials:
+        if char == "-":
+            out += "-"
+        else:
+            out += (" " if out and not out.endswith("-") else "") + char + "."
+    return out
+
+
 def expected_people(citation):
-    """(family, given) per author: comma-separated Vancouver names, 'et al.' dropped."""
+    """(family, given) per author: comma-separated Vancouver names, 'et al.'
+    dropped, initials dotted; a name not ending in initials is literal."""
     people = []
     for name in citation.authors.split(","):
         name = fold(name)
-        if not name or name.lower().rstrip(".") == "et al":
+        if not name or name.lower().rstrip(".").strip() == "et al":
             continue
         family, _, given = name.rpartition(" ")
         family = family.rstrip()
-        people.append((family, given) if family and given.isupper() else (name, ""))
+        if family and given.isupper() and INITIALS.fullmatch(given):
+            people.append((family, dotted(given)))
+        else:
+            people.append((name, ""))
     return people
+
+
+def truncated(citation):
+    names = [fold(name) for name in citation.authors.split(",") if fold(name)]
+    return (
+        not fold(citation.group_author)
+        and len(names) > 1
+        and names[-1].lower().rstrip(".").strip() == "et al"
+    )
+
+
+PUBLISHED = {
+    Citation.PublicationType.GUIDELINE,
+    Citation.PublicationType.WEB_PAGE,
+}
+
+
+def expected_journal(citation):
+    return "" if citation.publication_type in PUBLISHED else fold(citation.journal)
+
+
+def expected_publisher(citation):
+    if citation.publication_type not in PUBLISHED:
+        return ""
+    return fold(getattr(citation, "publisher", "")) or fold(citation.journal)
 
 
 def expected_pages(citation):
@@ -195,7 +235,15 @@ class ExportForgeryChecks:
                         f"{family}, {given}" if given else family
                         for family, given in expected_people(citation)
                     ]
+                    if authors and truncated(citation):
+                        authors.append("et al.")
                 self.assertEqual(record.get("authors", []), authors)
+                self.assertEqual(
+                    record.get("journal_name", ""), expected_journal(citation)
+                )
+                self.assertEqual(
+                    record.get("publisher", ""), expected_publisher(citation)
+                )
                 for field, name in RIS_TAGS.items():
                     self.assertEqual(
                         record.get(name, ""), fold(getattr(citation, field)), field
@@ -203,10 +251,10 @@ class ExportForgeryChecks:
                 first, last = expected_pages(citation)
                 self.assertEqual(record.get("start_page", ""), first)
                 self.assertEqual(record.get("end_page", ""), last)
-                pmid = fold(citation.pmid)
-                self.assertEqual(
-                    record.get("accession_number", ""), f"PMID:{pmid}" if pmid else ""
-                )
+                pmid, pmcid = fold(citation.pmid), fold(citation.pmcid)
+                notes = [f"PMID: {pmid}"] if pmid else []
+                notes += [f"PMCID: {pmcid}"] if pmcid else []
+                self.assertEqual(record.get("notes", []), notes)
                 self.assertEqual(
                     record.get("urls", []),
                     [fold(citation.url)] if fold(citation.url) else [],
@@ -245,6 +293,18 @@ class ExportForgeryChecks:
                         expected_names.add(name)
                         verbatim = "".join(URL_ESCAPES.get(c, c) for c in expected)
                         self.assertEqual(values[name], verbatim)
+                kind = {
+                    Citation.PublicationType.GUIDELINE: ("report", "institution"),
+                    Citation.PublicationType.WEB_PAGE: ("online", "organization"),
+                }.get(citation.publication_type, ("article", "publisher"))
+                self.assertEqual(entry.entry_type, kind[0])
+                for name, expected in [
+                    ("journal", expected_journal(citation)),
+                    (kind[1], expected_publisher(citation)),
+                ]:
+                    if expected:
+                        expected_names.add(name)
+                        self.assertEqual(tex_decode(values[name]), expected, name)
                 first, last = expected_pages(citation)
                 if first or last:
                     expected_names.add("pages")
@@ -262,6 +322,9 @@ class ExportForgeryChecks:
             self.assertEqual(tex_decode(unbrace(group)), fold(citation.group_author))
             return
         read = []
+        if truncated(citation):
+            self.assertEqual(names[-1], "others")
+            names = names[:-1]
         for name in names:
             family, _, given = name.partition(", ")
             family, given = tex_decode(unbrace(family)), tex_decode(unbrace(given))
@@ -289,7 +352,15 @@ class ExportForgeryChecks:
                         else {"literal": family}
                         for family, given in expected_people(citation)
                     ]
+                    if authors and truncated(citation):
+                        authors.append({"literal": "et al."})
                 self.assertEqual(item.get("author", []), authors)
+                self.assertEqual(
+                    item.get("container-title", ""), expected_journal(citation)
+                )
+                self.assertEqual(
+                    item.get("publisher", ""), expected_publisher(citation)
+                )
                 self.assertEqual(item["issued"], {"date-parts": [[citation.year]]})
 
 
@@ -365,7 +436,7 @@ class ExportFunctionForgeryTests(ExportForgeryChecks, SimpleTestCase):
             url="https://example.org/a_b?c=1&d=50%25#top",
         )
         bibtex = to_bibtex([citation])
-        self.assertIn("author = {Garicano Vilar, E and Smith, AB}", bibtex)
+        self.assertIn("author = {Garicano Vilar, E. and Smith, A. B.}", bibtex)
         self.assertIn("doi = {10.1016/j.sleep.2019_001}", bibtex)
         self.assertIn("url = {https://example.org/a_b?c=1&d=50%25#top}", bibtex)
         self.assertIn("pages = {100--110}", bibtex)
