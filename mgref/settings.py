@@ -285,6 +285,72 @@ AXES_RESET_ON_SUCCESS = True
 MGREF_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "monographs.security.client_ip_address"
 
+# Email: the review workflow's notifications (monographs.services.notifications).
+# DJANGO_EMAIL_URL configures it in one variable, e.g.
+# smtp://user:password@mail.example:587?tls=true, smtps://…:465, or console://;
+# the DJANGO_EMAIL_* variables below override its parts. With nothing set,
+# DEBUG prints messages to the console and production sends by SMTP to
+# localhost:25. Tests use Django's locmem backend.
+EMAIL_SCHEMES = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def email_settings(url):
+    """Django's EMAIL_* settings from an EMAIL_URL-style address."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            f"DJANGO_EMAIL_URL must start with one of {', '.join(EMAIL_SCHEMES)}://, "
+            f"not {url.split(':', 1)[0]!r}."
+        )
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured("DJANGO_EMAIL_URL has a bad port.") from None
+    return {
+        "EMAIL_BACKEND": EMAIL_SCHEMES[parts.scheme],
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": query.get("tls", "").lower() in {"1", "true", "yes", "on"},
+    }
+
+
+_email = email_settings(
+    os.environ.get("DJANGO_EMAIL_URL") or ("console://" if DEBUG else "smtp://")
+)
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND") or _email["EMAIL_BACKEND"]
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST") or _email["EMAIL_HOST"]
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", _email["EMAIL_PORT"])
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER") or _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = (
+    os.environ.get("DJANGO_EMAIL_HOST_PASSWORD") or _email["EMAIL_HOST_PASSWORD"]
+)
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", _email["EMAIL_USE_TLS"])
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", _email["EMAIL_USE_SSL"])
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "mgref <mgref@localhost>"
+)
+# Links in notifications: the site's address as editors reach it.
+MGREF_SITE_URL = os.environ.get(
+    "MGREF_SITE_URL", "http://127.0.0.1:8000" if DEBUG else ""
+).rstrip("/")
+
+# A monograph is due for review this many days after its last approval by a
+# person (the seed's approvals have no reviewer and do not count).
+MGREF_REVIEW_CYCLE_DAYS = env_int("MGREF_REVIEW_CYCLE_DAYS", 365)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -19,6 +19,7 @@ from monographs.models import (
 )
 from monographs.models.revisions import display_name
 from monographs.search import document_fields
+from monographs.services.notifications import review_event_notify
 from monographs.services.rendering import revision_render
 from monographs.services.writes import WorkflowError
 
@@ -61,13 +62,15 @@ def monograph_submit(*, form, user, comment=""):
         raise WorkflowError(f"{form} is already awaiting review.")
     if _published_revision_id(form) == latest.pk:
         raise WorkflowError(f"{form} has no unpublished changes to review.")
-    return ReviewEvent.objects.create(
+    event = ReviewEvent.objects.create(
         form=form,
         revision=latest,
         action=ReviewEvent.Action.SUBMITTED,
         user=user,
         comment=comment,
     )
+    review_event_notify(event=event)
+    return event
 
 
 @transaction.atomic
@@ -114,6 +117,7 @@ def monograph_approve(*, form, user, revision_number, comment=""):
         defaults={"revision": revision, **document_fields(document_load(revision))},
     )
     revision_render(revision=revision)
+    review_event_notify(event=event)
     return event
 
 
@@ -127,10 +131,12 @@ def monograph_request_changes(*, form, user, revision_number, comment):
         raise WorkflowError(
             f"Revision {revision.number} of {form} is already published."
         )
-    return ReviewEvent.objects.create(
+    event = ReviewEvent.objects.create(
         form=form,
         revision=revision,
         action=ReviewEvent.Action.CHANGES_REQUESTED,
         user=user,
         comment=comment.strip(),
     )
+    review_event_notify(event=event)
+    return event
