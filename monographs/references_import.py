@@ -27,6 +27,7 @@ from bibtexparser.middlewares import (
 )
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
+from django.utils.text import capfirst
 from pylatexenc.latex2text import LatexNodes2Text
 
 from monographs.citation_styles import citation_label
@@ -545,9 +546,15 @@ def parse_bibtex(text):
     problems = list(library.failed_blocks)
     if problems:
         block = problems[0]
-        message = getattr(block, "error", None) or "cannot be read as a BibTeX entry."
+        error = getattr(block, "error", None)
+        reason = getattr(error, "abort_reason", None) or str(error or "")
+        reason = reason.strip().rstrip(".") or "it is not a well-formed entry"
+        before = sum(
+            1 for entry in library.entries if entry.start_line < block.start_line
+        )
         raise ReferenceFormatError(
-            str(message).splitlines()[0].rstrip(":") + ".",
+            f"this entry cannot be read: {reason}.",
+            record=before + 1,
             line=(block.start_line or 0) + 1,
         )
     parsed = []
@@ -804,7 +811,7 @@ def import_plan(records):
 
 
 def _label(name):
-    return Citation._meta.get_field(name).verbose_name.capitalize()
+    return capfirst(Citation._meta.get_field(name).verbose_name)
 
 
 def _shown(citation, name):

@@ -1,10 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, Q
+from django.urls import path
 
 from monographs.admin.base import ContentAdmin
 from monographs.admin.forms import MonographRowForm
 from monographs.admin.merge import MergesStaleSaves, PostShape
+from monographs.admin.references import reference_import_view
 from monographs.models import (
     FAQ,
     Citation,
@@ -42,10 +44,38 @@ class UsageFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CompletenessFilter(admin.SimpleListFilter):
+    title = "completeness"
+    parameter_name = "complete"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("no", "Missing a title or authors"),
+            ("yes", "With title and authors"),
+        ]
+
+    def queryset(self, request, queryset):
+        incomplete = Q(title="") | (Q(authors="") & Q(group_author=""))
+        if self.value() == "no":
+            return queryset.filter(incomplete)
+        if self.value() == "yes":
+            return queryset.exclude(incomplete)
+        return queryset
+
+
 @admin.register(Citation)
 class CitationAdmin(ContentAdmin):
-    list_display = ["key", "short_title", "journal", "year", "pmid", "doi", "rows"]
-    list_filter = ["publication_type", UsageFilter, "year"]
+    list_display = [
+        "key",
+        "short_title",
+        "journal",
+        "year",
+        "pmid",
+        "doi",
+        "rows",
+        "missing",
+    ]
+    list_filter = ["publication_type", CompletenessFilter, UsageFilter, "year"]
     # Django 6's default for an address typed without a scheme, chosen now.
     formfield_overrides = {
         **ContentAdmin.formfield_overrides,
@@ -65,7 +95,10 @@ class CitationAdmin(ContentAdmin):
     fieldsets = [
         (None, {"fields": ["key", "publication_type"]}),
         ("Who and what", {"fields": ["authors", "group_author", "title"]}),
-        ("Where", {"fields": ["journal", "year", "volume", "issue", "pages"]}),
+        (
+            "Where",
+            {"fields": ["journal", "publisher", "year", "volume", "issue", "pages"]},
+        ),
         ("Identifiers", {"fields": ["pmid", "pmcid", "doi", "url"]}),
         ("For editors", {"fields": ["note"]}),
         ("Save", {"fields": ["edit_summary"]}),
@@ -84,6 +117,34 @@ class CitationAdmin(ContentAdmin):
     @admin.display(description="rows citing it")
     def rows(self, citation):
         return sum(getattr(citation, f"n_{relation}") for relation in CITING_ROWS)
+
+    @admin.display(description="missing")
+    def missing(self, citation):
+        """Flagged: readers and citation managers get a poor label without these."""
+        return ", ".join(citation.missing) or "—"
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.reference_import),
+                name="monographs_citation_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reference_import(self, request):
+        return reference_import_view(request, self)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None and obj.missing and request.method == "GET":
+            messages.warning(
+                request,
+                f"This citation has no {' and no '.join(obj.missing)}: readers see "
+                "it by whatever else is known, and citation managers show it as "
+                "incomplete. Fill it from the source.",
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
 
 class TopicUseFilter(admin.SimpleListFilter):

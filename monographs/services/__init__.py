@@ -6,6 +6,7 @@ row it touches is recorded in history with the same author and reason, and
 every monograph it changes gets one revision.
 """
 
+from monographs.services.citations import ImportRefused, citations_import
 from monographs.services.importing import ImportResult, monograph_import
 from monographs.services.revisions import (
     deleted_monographs,
@@ -26,10 +27,12 @@ from monographs.services.writes import WorkflowError, WriteCounts, row_upsert
 
 __all__ = [
     "SEED_DIR",
+    "ImportRefused",
     "ImportResult",
     "SeedReport",
     "WorkflowError",
     "WriteCounts",
+    "citations_import",
     "deleted_monographs",
     "document_restore",
     "latest_revision",
