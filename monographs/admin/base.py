@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.utils.html import conditional_escape
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 from simple_history.admin import SimpleHistoryAdmin
@@ -9,7 +10,36 @@ from simple_history.admin import SimpleHistoryAdmin
 from monographs.admin.forms import EditSummaryForm, InlineContentForm
 from monographs.history import change_context
 
-MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+MARKDOWN_HELP = (
+    "Markdown: **bold**, *italic*, [a link](https://…), lists; cite a reference "
+    "with [@key]."
+)
+PLAIN_HELP = "Plain text: Markdown is not applied."
+
+
+class MarkdownEditor(AdminMarkdownxWidget):
+    """The Markdown textarea with mgref's own script (static/js/markdown-editor.js):
+    a preview is asked for only when the editor types in a field, in rows
+    added after the page loaded too, never on page load."""
+
+    class Media:
+        extend = False
+        css = {"all": ["markdownx/admin/css/markdownx.min.css"]}
+        js = ["js/markdown-editor.js"]
+
+
+MARKDOWN_WIDGETS = {MarkdownxField: {"widget": MarkdownEditor}}
+
+
+def help_for(db_field, help_text):
+    """Help text shown as written (never parsed as HTML: "/forms/<slug>/"),
+    saying whether the field takes Markdown."""
+    text = str(help_text or "")
+    if isinstance(db_field, MarkdownxField):
+        text = f"{text} {MARKDOWN_HELP}".strip()
+    elif isinstance(db_field, models.TextField):
+        text = f"{text} {PLAIN_HELP}".strip()
+    return conditional_escape(text)
 
 
 class ContentAdmin(SimpleHistoryAdmin):
@@ -18,6 +48,12 @@ class ContentAdmin(SimpleHistoryAdmin):
     form = EditSummaryForm
     formfield_overrides = MARKDOWN_WIDGETS
     delete_confirmation_template = "admin/monographs/delete_confirmation.html"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.help_text = help_for(db_field, field.help_text)
+        return field
 
     def get_actions(self, request):
         # Bulk deletion would skip the reason every deletion needs.
@@ -31,12 +67,20 @@ class ContentAdmin(SimpleHistoryAdmin):
         reason = request.POST.get("edit_summary", "").strip()
         # The revision is written when the context ends: inside the
         # transaction, so that a save completes with its revision or not at all.
-        with transaction.atomic(), change_context(reason=reason, user=request.user):
-            merged = self.merge_post(request, object_id) if object_id else {}
-            if isinstance(merged, HttpResponseBase):
-                return merged
-            extra_context = {**(extra_context or {}), **merged}
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic():
+            with change_context(reason=reason, user=request.user):
+                merged = self.merge_post(request, object_id) if object_id else {}
+                if isinstance(merged, HttpResponseBase):
+                    return merged
+                extra_context = {**(extra_context or {}), **merged}
+                response = super().changeform_view(
+                    request, object_id, form_url, extra_context
+                )
+            # The save's revision is written now: steps that need it (save
+            # and submit) run here, in the same transaction.
+            for step in getattr(request, "_after_revision", []):
+                step()
+            return response
 
     def merge_post(self, request, object_id):
         """Rewrite a post made from an older revision (see admin.merge)."""
@@ -62,8 +106,16 @@ class ContentAdmin(SimpleHistoryAdmin):
 
 
 class ContentInline(admin.StackedInline):
+    template = "admin/monographs/includes/stacked.html"
+
     # Stacked, not tabular: every field keeps a visible label (tabular inlines
     # leave inputs unlabelled for screen readers).
     form = InlineContentForm
     formfield_overrides = MARKDOWN_WIDGETS
     extra = 0
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.help_text = help_for(db_field, field.help_text)
+        return field

@@ -5,10 +5,13 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from monographs import services
 from monographs.admin.base import ContentAdmin, ContentInline
+from monographs.admin.dashboard import next_review, review_cycle
 from monographs.admin.forms import MonographForm
 from monographs.admin.merge import FormsetSpec, MergesStaleSaves, PostShape
 from monographs.diffs import compare
@@ -108,6 +111,46 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+def error_summary(form, inline_admin_formsets):
+    """Every error on the page, each with the id of the field it is about."""
+    errors = []
+    for name, messages_ in form.errors.items():
+        if name == "__all__":
+            anchor = "merge-heading" if form.merge_conflicts else "content-main"
+            errors += [
+                {"label": "This page", "message": m, "anchor": anchor}
+                for m in messages_
+            ]
+            continue
+        label = form.fields[name].label if name in form.fields else name
+        anchor = form[name].id_for_label if name in form.fields else "content-main"
+        errors += [{"label": label, "message": m, "anchor": anchor} for m in messages_]
+    for inline in inline_admin_formsets:
+        formset = inline.formset
+        plural = capfirst(inline.opts.verbose_name_plural)
+        for message in formset.non_form_errors():
+            errors.append(
+                {
+                    "label": plural,
+                    "message": message,
+                    "anchor": f"{formset.prefix}-heading",
+                }
+            )
+        for index, row in enumerate(formset.forms):
+            for name, messages_ in row.errors.items():
+                in_form = name in row.fields and name != "__all__"
+                label = f"{capfirst(inline.opts.verbose_name)} #{index + 1}"
+                if in_form:
+                    label = f"{label}: {row.fields[name].label}"
+                anchor = (
+                    row[name].id_for_label if in_form else f"{formset.prefix}-{index}"
+                )
+                errors += [
+                    {"label": label, "message": m, "anchor": anchor} for m in messages_
+                ]
+    return errors
+
+
 def ul_warnings(state):
     return [dose for dose in state.doses if dose.exceeds_ul] if state else []
 
@@ -123,6 +166,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         "elemental_mg_percent",
         "status_display",
         "published_number",
+        "next_review_display",
     ]
     list_filter = [StatusFilter, "category"]
     search_fields = ["name", "synonyms__name"]
@@ -167,8 +211,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             "Imported, not yet placed",
             {"classes": ["collapse"], "fields": ["other_sections"]},
         ),
-        ("Save", {"fields": ["edit_summary", "base_revision"]}),
     ]
+    # The edit summary and the base revision are in the sticky action bar
+    # (change_form.html), beside the buttons that save.
 
     def monograph_pk(self, obj):
         return obj.pk
@@ -188,14 +233,28 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
 
     def get_queryset(self, request):
         published = Publication.objects.live().filter(form_id=OuterRef("pk"))
+        human_reviews = ReviewEvent.objects.filter(
+            form_id=OuterRef("pk"),
+            action=ReviewEvent.Action.APPROVED,
+            user__isnull=False,
+        ).order_by("-created_at")
         return (
             super()
             .get_queryset(request)
             .with_status()
             .annotate(
-                published_number=Subquery(published.values("revision__number")[:1])
+                published_number=Subquery(published.values("revision__number")[:1]),
+                last_human_review=Subquery(human_reviews.values("created_at")[:1]),
             )
         )
+
+    @admin.display(description="next review", ordering="last_human_review")
+    def next_review_display(self, form):
+        if form.last_human_review is None:
+            return "due now (never reviewed by a person)"
+        due = form.last_human_review + review_cycle()
+        overdue = " (overdue)" if due <= timezone.now() else ""
+        return f"{due:%-d %b %Y}{overdue}"
 
     @admin.display(description="status", ordering="workflow_status")
     def status_display(self, form):
@@ -319,6 +378,55 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         old = document_load(publication.revision) if publication else None
         return latest, compare(old, new), ul_warnings(new)
 
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        context["error_summary"] = error_summary(
+            context["adminform"].form, context.get("inline_admin_formsets", [])
+        )
+        status = MagnesiumForm.Status(obj.status) if obj else None
+        context["can_submit_on_save"] = (
+            self.has_change_permission(request, obj)
+            and status != MagnesiumForm.Status.IN_REVIEW
+        )
+        return super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_submit_for_review" in request.POST:
+            return self._submit_after_save(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_submit_for_review" in request.POST:
+            return self._submit_after_save(request, obj)
+        return super().response_change(request, obj)
+
+    def _submit_after_save(self, request, monograph):
+        """Save and submit in one step: the submission is part of the save's
+        transaction, once its revision is written (ContentAdmin); a monograph
+        already in review keeps its submission."""
+        request._after_revision = [
+            *getattr(request, "_after_revision", []),
+            lambda: self._submit(request, monograph),
+        ]
+        return HttpResponseRedirect(self._url("change", monograph.pk))
+
+    def _submit(self, request, monograph):
+        try:
+            services.monograph_submit(
+                form=monograph,
+                user=request.user,
+                comment=request.POST.get("edit_summary", "").strip(),
+            )
+        except services.WorkflowError as error:
+            messages.warning(request, f"{monograph} was saved, not submitted: {error}")
+        else:
+            messages.success(
+                request, f"{monograph} was saved and submitted for review."
+            )
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         monograph = self.get_object(request, object_id)
         extra_context = extra_context or {}
@@ -326,6 +434,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             status = MagnesiumForm.Status(monograph.status)
             published = monograph.published_revision
             latest_number = Revision.objects.latest_number(monograph.pk)
+            last_reviewed, next_due = next_review(monograph.pk)
             extra_context.update(
                 monograph=monograph,
                 status=status,
@@ -340,6 +449,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 latest_number=latest_number,
                 last_event=monograph.review_events.select_related("user").first(),
                 can_publish=can_publish(request.user),
+                last_reviewed=last_reviewed,
+                next_review=next_due,
+                review_overdue=next_due is not None and next_due <= timezone.now(),
                 ul_limit_doses=[
                     dose for dose in monograph.doses.all() if dose.exceeds_ul
                 ],

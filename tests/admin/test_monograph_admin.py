@@ -422,8 +422,10 @@ class MonographChangePageTests(TestCase):
                 self.assertIn(
                     'data-markdownx-upload-urls-path="/markdownx/upload/"', tag
                 )
-        # The live preview needs markdownx's script and a preview pane per field.
-        self.assertIn("markdownx/js/markdownx.js", self.html)
+        # The live preview needs mgref's editor script (not markdownx's, which
+        # previewed every field on load) and a preview pane per field.
+        self.assertIn("js/markdown-editor.js", self.html)
+        self.assertNotIn("markdownx/js/markdownx", self.html)
         self.assertGreaterEqual(
             self.html.count('class="markdownx-preview"'), len(fields)
         )
