@@ -1,7 +1,15 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from monographs.caching import cached_public_page, monograph_version, site_version
-from monographs.views import api, browse, citations, history, monographs, search
+from monographs.views import (
+    api,
+    browse,
+    citations,
+    history,
+    monographs,
+    openapi,
+    search,
+)
 
 app_name = "monographs"
 
@@ -109,10 +117,15 @@ urlpatterns = [
         name="citation-detail",
     ),
     path("search/", shared_reading("q", "page")(search.search_view), name="search"),
+    path("api/", shared(openapi.ApiDocsView.as_view()), name="api-docs"),
+    path("api/v1/", api.api_index, name="api-index"),
+    path("api/v1/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("api/v1/forms/", shared_reading("page")(api.form_list), name="api-form-list"),
     path(
         "api/v1/forms/<slug:slug>/",
         by_revision(api.form_detail),
         name="api-form-detail",
     ),
+    # Last: any other address under /api/ is a JSON 404.
+    re_path(r"^api/(?P<rest>.*)$", api.not_found, name="api-not-found"),
 ]

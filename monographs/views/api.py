@@ -1,9 +1,22 @@
-"""A read-only JSON API of the published monographs."""
+"""
+A read-only JSON API of the published monographs, described by an OpenAPI
+3.1 document (monographs.views.openapi) built from these views and the URLconf.
+
+Every response under /api/ is JSON, errors included, in one shape::
+
+    {"error": {"status": 404, "code": "not_found", "message": "..."}}
+
+(400 adds the offending ``parameter``; 405 answers with ``Allow``). Any origin
+may read it (CORS, GET and HEAD only); nothing else on the site allows other
+origins.
+"""
+
+from functools import wraps
 
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from monographs.documents import document_load
 from monographs.pages import MonographPage
@@ -12,10 +25,70 @@ from monographs.selectors import publication_by_slug, published_monographs
 from monographs.views.params import whole_number
 
 PAGE_SIZE = 20
+ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Expose-Headers": "Link, ETag, Last-Modified",
+}
+PREFLIGHT_MAX_AGE = 86400
+# Stable error codes by status, as the OpenAPI document lists them.
+ERROR_CODES = {
+    400: "bad_parameter",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 
 
-def api_error(message, status):
-    return JsonResponse({"error": message}, status=status)
+def api_error(message, status, **extra):
+    """The API's one error shape."""
+    error = {"status": status, "code": ERROR_CODES[status], "message": message}
+    error.update(extra)
+    return JsonResponse({"error": error}, status=status)
+
+
+def with_cors(response):
+    for name, value in CORS_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def api_view(view):
+    """A read-only API endpoint: GET and HEAD answered with CORS headers,
+    OPTIONS as a CORS preflight, any other method a JSON 405 with Allow.
+
+    No endpoint changes anything or reads a session, so none needs CSRF
+    protection: without the exemption a POST would get the HTML CSRF page
+    instead of the 405.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204)
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+            response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+            requested = request.headers.get("Access-Control-Request-Headers")
+            if requested:
+                response["Access-Control-Allow-Headers"] = requested
+            return with_cors(response)
+        if request.method not in ALLOWED_METHODS:
+            response = api_error(
+                f"{request.method} is not allowed: the API is read-only. "
+                f"Use {', '.join(ALLOWED_METHODS)}.",
+                405,
+            )
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+            return with_cors(response)
+        return with_cors(view(request, *args, **kwargs))
+
+    return csrf_exempt(wrapper)
+
+
+def _page_url(request, number):
+    return request.build_absolute_uri(
+        f"{reverse('monographs:api-form-list')}?page={number}"
+    )
 
 
 def _summary(request, form, publication, synonyms):
@@ -36,14 +109,36 @@ def _summary(request, form, publication, synonyms):
     }
 
 
-@require_GET
+@api_view
+def api_index(request):
+    """Where everything is: the endpoints, the OpenAPI document, the guide."""
+    return JsonResponse(
+        {
+            "forms": request.build_absolute_uri(reverse("monographs:api-form-list")),
+            "openapi": request.build_absolute_uri(reverse("monographs:api-openapi")),
+            "documentation": request.build_absolute_uri(reverse("monographs:api-docs")),
+        }
+    )
+
+
+@api_view
 def form_list(request):
-    number = whole_number(request.GET.get("page", "1"))
-    if number is None:
-        return api_error("page must be a whole number.", 400)
+    raw = request.GET.get("page", "1")
+    number = whole_number(raw)
+    if number is None or number < 1:
+        return api_error(
+            f"page must be a whole number from 1, not {raw[:20]!r}.",
+            400,
+            parameter="page",
+        )
     paginator = Paginator(published_monographs(), PAGE_SIZE)
-    if not 1 <= number <= paginator.num_pages:
-        return api_error(f"There are {paginator.num_pages} pages.", 404)
+    if number > paginator.num_pages:
+        pages = paginator.num_pages
+        return api_error(
+            f"There is no page {number}: the list has {pages} "
+            f"page{'s' if pages != 1 else ''}.",
+            404,
+        )
     page = paginator.page(number)
     results = [
         _summary(
@@ -54,22 +149,43 @@ def form_list(request):
         )
         for monograph in page.object_list
     ]
-
-    def page_url(n):
-        return request.build_absolute_uri(
-            f"{reverse('monographs:api-form-list')}?page={n}"
-        )
-
-    return JsonResponse(
+    links = {
+        "first": _page_url(request, 1),
+        "last": _page_url(request, paginator.num_pages),
+        "next": _page_url(request, page.next_page_number())
+        if page.has_next()
+        else None,
+        "previous": _page_url(request, page.previous_page_number())
+        if page.has_previous()
+        else None,
+    }
+    response = JsonResponse(
         {
             "count": paginator.count,
-            "next": page_url(page.next_page_number()) if page.has_next() else None,
-            "previous": page_url(page.previous_page_number())
-            if page.has_previous()
-            else None,
+            "page": number,
+            "pages": paginator.num_pages,
+            "next": links["next"],
+            "previous": links["previous"],
+            "links": links,
             "results": results,
         }
     )
+    # RFC 8288 links, for clients that follow them instead of the body.
+    response["Link"] = ", ".join(
+        f'<{url}>; rel="{"prev" if rel == "previous" else rel}"'
+        for rel, url in links.items()
+        if url
+    )
+    return response
+
+
+# Row kinds the summary already gives, as names.
+SUMMARY_KINDS = frozenset({"synonyms"})
+
+
+def detail_row_kinds():
+    """The row kinds a monograph's detail lists, each as a list of rows."""
+    return [kind for kind in ROW_KINDS if kind.name not in SUMMARY_KINDS]
 
 
 # Said once per row where a number alone would be ambiguous.
@@ -95,7 +211,7 @@ def _row(kind, item):
     return data
 
 
-@require_GET
+@api_view
 def form_detail(request, slug):
     publication = publication_by_slug(slug)
     if publication is None or publication.withdrawn:
@@ -107,11 +223,10 @@ def form_detail(request, slug):
         for name in markdown_fields("MagnesiumForm")
         if name not in STAFF_FORM_FIELDS
     }
-    for kind in ROW_KINDS:
-        if kind.name in page.rendered_rows:
-            data[kind.name] = [
-                _row(kind, item) for item in page.rendered_rows[kind.name]
-            ]
+    for kind in detail_row_kinds():
+        data[kind.name] = [
+            _row(kind, item) for item in page.rendered_rows.get(kind.name, [])
+        ]
     data["references"] = [
         {
             "number": number,
@@ -122,3 +237,16 @@ def form_detail(request, slug):
         for number, citation, _ in page.references
     ]
     return JsonResponse(data)
+
+
+@api_view
+def not_found(request, rest=""):
+    """Any other address under /api/: a JSON 404, never the site's page."""
+    message = f"There is no API endpoint at {request.path}."
+    if not request.path.endswith("/"):
+        message += " API addresses end with '/'."
+    return api_error(
+        message
+        + f" The endpoints are described at {reverse('monographs:api-openapi')}.",
+        404,
+    )

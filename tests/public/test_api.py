@@ -1,6 +1,6 @@
 import json
 
-from django.test import TestCase
+from django.test import Client, TestCase
 
 from monographs.models import Revision
 from tests import factories
@@ -42,8 +42,21 @@ class FormListApiTests(TestCase):
 
     def test_first_page_is_paginated(self):
         data = get_json(self.client, LIST_URL)
-        self.assertEqual(set(data), {"count", "next", "previous", "results"})
+        self.assertEqual(
+            set(data),
+            {"count", "page", "pages", "links", "next", "previous", "results"},
+        )
         self.assertEqual(data["count"], 25)
+        self.assertEqual((data["page"], data["pages"]), (1, 2))
+        self.assertEqual(
+            data["links"],
+            {
+                "first": "http://testserver/api/v1/forms/?page=1",
+                "last": "http://testserver/api/v1/forms/?page=2",
+                "next": "http://testserver/api/v1/forms/?page=2",
+                "previous": None,
+            },
+        )
         self.assertEqual(len(data["results"]), 20)
         self.assertEqual(data["next"], "http://testserver/api/v1/forms/?page=2")
         self.assertIsNone(data["previous"])
@@ -93,9 +106,9 @@ class FormListApiTests(TestCase):
             ("-1", {400}),
             ("1.5", {400}),
             ("", {400}),
-            ("0", {400, 404}),
+            ("0", {400}),
             ("3", {404}),
-            ("99999999999999999999", {400, 404}),
+            ("99999999999999999999", {404}),
         ]:
             with self.subTest(page=page):
                 response = self.client.get(LIST_URL, {"page": page})
@@ -210,3 +223,126 @@ class FormDetailApiTests(TestCase):
         self.assertNotIn("DRAFT", json.dumps(data))
         listed = get_json(self.client, LIST_URL)["results"]
         self.assertEqual(listed[0]["revision"], published)
+
+
+class ApiProtocolTests(TestCase):
+    """Errors, methods, pagination links and CORS: the same for every endpoint."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.form = factories.MagnesiumFormFactory(slug="magnesium-protocol")
+        factories.publish(cls.form)
+
+    ENDPOINTS = [
+        "/api/v1/",
+        "/api/v1/openapi.json",
+        LIST_URL,
+        "/api/v1/forms/magnesium-protocol/",
+    ]
+
+    def assertApiError(self, response, status, code):
+        self.assertEqual(response.status_code, status)
+        self.assertEqual(response["Content-Type"], "application/json")
+        error = json.loads(response.content)["error"]
+        self.assertEqual((error["status"], error["code"]), (status, code))
+        self.assertTrue(error["message"])
+        return error
+
+    def test_errors_have_one_shape(self):
+        error = self.assertApiError(
+            self.client.get(LIST_URL, {"page": "0"}), 400, "bad_parameter"
+        )
+        self.assertEqual(error["parameter"], "page")
+        self.assertNotIn("There are", error["message"])
+        self.assertApiError(
+            self.client.get("/api/v1/forms/magnesium-nothing/"), 404, "not_found"
+        )
+
+    def test_past_the_last_page_says_how_many_there_are(self):
+        error = self.assertApiError(
+            self.client.get(LIST_URL, {"page": "2"}), 404, "not_found"
+        )
+        self.assertEqual(error["message"], "There is no page 2: the list has 1 page.")
+
+    def test_unknown_api_paths_are_json_404s(self):
+        for path in ["/api/v2/forms/", "/api/v1/nothing", "/api/v1/forms", "/api/x"]:
+            with self.subTest(path=path):
+                response = self.client.get(path)
+                self.assertApiError(response, 404, "not_found")
+                self.assertEqual(response["Access-Control-Allow-Origin"], "*")
+        self.assertIn(
+            "end with '/'",
+            json.loads(self.client.get("/api/v1/forms").content)["error"]["message"],
+        )
+
+    def test_writes_are_a_json_405_with_allow(self):
+        for path in [*self.ENDPOINTS, "/api/v1/nothing/"]:
+            for method in ("post", "put", "patch", "delete"):
+                with self.subTest(path=path, method=method):
+                    response = getattr(self.client, method)(path)
+                    self.assertApiError(response, 405, "method_not_allowed")
+                    self.assertEqual(response["Allow"], "GET, HEAD, OPTIONS")
+
+    def test_writes_need_no_csrf_token_to_be_refused(self):
+        client = Client(enforce_csrf_checks=True)
+        response = client.post(LIST_URL)
+        self.assertApiError(response, 405, "method_not_allowed")
+
+    def test_head_answers_like_get_without_a_body(self):
+        response = self.client.head(LIST_URL)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, b"")
+
+    def test_any_origin_may_read(self):
+        for path in self.ENDPOINTS:
+            with self.subTest(path=path):
+                response = self.client.get(
+                    path, headers={"Origin": "https://a.example"}
+                )
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response["Access-Control-Allow-Origin"], "*")
+                self.assertEqual(
+                    response["Access-Control-Allow-Methods"], "GET, HEAD, OPTIONS"
+                )
+
+    def test_preflight_allows_reading_only(self):
+        response = self.client.options(
+            LIST_URL,
+            headers={
+                "Origin": "https://a.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "if-none-match",
+            },
+        )
+        self.assertEqual(response.status_code, 204)
+        self.assertEqual(response["Access-Control-Allow-Origin"], "*")
+        self.assertEqual(response["Access-Control-Allow-Methods"], "GET, HEAD, OPTIONS")
+        self.assertEqual(response["Access-Control-Allow-Headers"], "if-none-match")
+
+    def test_nothing_else_allows_other_origins(self):
+        for path in [
+            "/",
+            "/api/",
+            "/forms/magnesium-protocol/",
+            "/citations/export.json",
+            "/sitemap.xml",
+            "/admin/login/",
+        ]:
+            with self.subTest(path=path):
+                response = self.client.get(
+                    path, headers={"Origin": "https://a.example"}
+                )
+                self.assertFalse(response.has_header("Access-Control-Allow-Origin"))
+
+    def test_link_header_repeats_the_pagination_links(self):
+        response = self.client.get(LIST_URL)
+        self.assertEqual(
+            response["Link"],
+            '<http://testserver/api/v1/forms/?page=1>; rel="first", '
+            '<http://testserver/api/v1/forms/?page=1>; rel="last"',
+        )
+
+    def test_index_links_the_endpoints_and_the_guide(self):
+        data = get_json(self.client, "/api/v1/")
+        self.assertEqual(data["openapi"], "http://testserver/api/v1/openapi.json")
+        self.assertEqual(data["documentation"], "http://testserver/api/")
