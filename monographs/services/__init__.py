@@ -14,6 +14,8 @@ from monographs.services.revisions import (
     monograph_delete,
     monograph_recover,
     monograph_revert,
+    monograph_undo,
+    monograph_undo_preview,
     revision_record,
 )
 from monographs.services.seeding import SEED_DIR, SeedReport, seed_load
@@ -42,6 +44,8 @@ __all__ = [
     "monograph_recover",
     "monograph_request_changes",
     "monograph_revert",
+    "monograph_undo",
+    "monograph_undo_preview",
     "monograph_submit",
     "revision_record",
     "row_upsert",

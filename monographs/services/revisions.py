@@ -30,6 +30,7 @@ from monographs.models import (
 )
 from monographs.models.revisions import display_name
 from monographs.schema import TOPIC_MODELS, form_fields, row_fields
+from monographs.services.merging import document_apply, merge_documents
 from monographs.services.writes import WorkflowError
 
 SHARED_MODELS = {
@@ -280,7 +281,7 @@ def monograph_revert(*, form, user, revision_number, reason=""):
             f"Revision {target.number} deleted {form}: nothing to revert to."
         )
     latest = revisions.order_by("-number").first()
-    if target.document == latest.document:
+    if target.digest == latest.digest or target.document == latest.document:
         raise WorkflowError(
             f"Revision {target.number} is the same as the current content."
         )
@@ -338,3 +339,69 @@ def deleted_monographs():
         .select_related("user")
         .order_by("-created_at")
     )
+
+
+def _undo_plan(form_id, revision_number):
+    """(latest, undone revision, merge, document with it undone) for undoing
+    revision ``revision_number``: its changes merged out of the latest
+    document, three ways (base: that revision; theirs: the one before it)."""
+    revisions = Revision.objects.with_document().for_form(form_id)
+    target = revisions.filter(number=revision_number).first()
+    if target is None:
+        raise WorkflowError(f"There is no revision {revision_number}.")
+    if revision_number == 1:
+        raise WorkflowError(
+            "Revision 1 created the monograph: there is nothing before it to go "
+            "back to."
+        )
+    if target.deleted:
+        raise WorkflowError(f"Revision {revision_number} deleted the monograph.")
+    before = revisions.filter(number=revision_number - 1).first()
+    if before is None or before.deleted:
+        raise WorkflowError(
+            f"Revision {revision_number} recovered the monograph after a deletion: "
+            "revert to an earlier revision instead."
+        )
+    latest = revisions.order_by("-number").first()
+    mine_rows = {}
+    for kind, rows in latest.document["rows"].items():
+        by_id = {row["id"]: row for row in rows}
+        for row in target.document["rows"].get(kind, []):
+            by_id.setdefault(row["id"], None)  # deleted since
+        mine_rows[kind] = by_id
+    mine = {"form": latest.document["form"], "rows": mine_rows}
+    result = merge_documents(target.document, before.document, mine)
+    undone = document_apply(latest.document, result, theirs=before.document)
+    return latest, target, result, undone
+
+
+def monograph_undo_preview(*, form, revision_number):
+    """What undoing revision ``revision_number`` would do, without doing it:
+    (latest revision, undone revision, merge result, resulting document)."""
+    return _undo_plan(form.pk, revision_number)
+
+
+@transaction.atomic
+def monograph_undo(*, form, user, revision_number, reason=""):
+    """Reverse just the changes of revision ``revision_number``, keeping every
+    later edit, as MediaWiki's undo does; refused where a later edit changed
+    the same field or row."""
+    form = MagnesiumForm.objects.select_for_update().get(pk=form.pk)
+    _, target, result, undone = _undo_plan(form.pk, revision_number)
+    if result.conflicts:
+        labels = "; ".join(conflict.label for conflict in result.conflicts)
+        raise WorkflowError(
+            f"Revision {revision_number} cannot be undone automatically: later "
+            f"edits changed the same things ({labels}). Edit them by hand."
+        )
+    summary = f"Undid revision {target.number} by {target.author_name}"
+    if reason.strip():
+        summary = f"{summary}: {reason.strip()}"
+    with change_context(reason=summary, user=user) as context:
+        document_restore(form.pk, undone)
+    revision = context.revisions.get(form.pk)
+    if revision is None:
+        raise WorkflowError(
+            f"The changes of revision {revision_number} are already undone."
+        )
+    return revision

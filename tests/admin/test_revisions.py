@@ -369,6 +369,15 @@ class DeletionTests(MonographSetup, TestCase):
         self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 410)
 
 
+def confirm(client, form_id, number, reason="Back to the reviewed text", verb="revert"):
+    """Open the confirmation page of a revert (or undo); its form, with a reason."""
+    page = client.get(f"{revisions_url(form_id)}{number}/{verb}/")
+    assert page.status_code == 200, page.status_code
+    action, data = find_form(page, 'name="reason"')
+    data["reason"] = reason
+    return action, data
+
+
 class RevertTests(MonographSetup, TestCase):
     def change_everything(self):
         data = open_change_form(self.client, self.form)
@@ -393,7 +402,7 @@ class RevertTests(MonographSetup, TestCase):
         target = self.first_revision.number
         page = self.client.get(revisions_url(self.form.pk))
         self.assertContains(page, f"Revert to revision {target}")
-        action, data = find_form(page, f"/revisions/{target}/revert/")
+        action, data = confirm(self.client, self.form.pk, target, reason="Too much")
         ids = newest_history_ids()
 
         response = self.client.post(action, data, follow=True)
@@ -404,9 +413,9 @@ class RevertTests(MonographSetup, TestCase):
             f"Magnesium glycinate is back to revision {target}, saved as revision "
             f"{latest.number}.",
         )
-        self.assertEqual(latest.summary, f"Reverted to revision {target}")
+        self.assertEqual(latest.summary, f"Reverted to revision {target}: Too much")
         self.assertEqual(latest.user, self.editor)
-        self.assertContains(response, f"Reverted to revision {target}")
+        self.assertContains(response, f"Reverted to revision {target}: Too much")
 
         self.form.refresh_from_db()
         self.assertEqual(self.form.summary, "Gentle on the gut.")
@@ -423,7 +432,8 @@ class RevertTests(MonographSetup, TestCase):
         for record in records_since(ids):
             with self.subTest(record=type(record).__name__):
                 self.assertEqual(
-                    record.history_change_reason, f"Reverted to revision {target}"
+                    record.history_change_reason,
+                    f"Reverted to revision {target}: Too much",
                 )
                 self.assertEqual(record.revision, latest)
 
@@ -436,10 +446,7 @@ class RevertTests(MonographSetup, TestCase):
             Client().get("/forms/magnesium-glycinate/"), "Rewritten summary."
         )
 
-        page = self.client.get(revisions_url(self.form.pk))
-        action, data = find_form(
-            page, f"/revisions/{self.first_revision.number}/revert/"
-        )
+        action, data = confirm(self.client, self.form.pk, self.first_revision.number)
         self.client.post(action, data)
         self.form.refresh_from_db()
         self.assertEqual(self.form.status, MagnesiumForm.Status.PUBLISHED_WITH_CHANGES)
@@ -533,8 +540,9 @@ class RecoveryTests(MonographSetup, TestCase):
 
         page = self.client.get(revisions_url(self.form.pk))
         self.assertContains(page, "The dose was for another form")
-        action, post = find_form(page, f"/revisions/{before.number}/revert/")
-        post["reason"] = "The dose was right"
+        action, post = confirm(
+            self.client, self.form.pk, before.number, reason="The dose was right"
+        )
         response = self.client.post(action, post, follow=True)
 
         self.assertContains(response, f"is back to revision {before.number}")
@@ -548,6 +556,141 @@ class RecoveryTests(MonographSetup, TestCase):
         )
         self.assertEqual(revision.user, self.editor)
 
-        # Pressed again, the stale button changes nothing twice.
+        # Posted again, the stale confirmation changes nothing twice.
         again = self.client.post(action, post, follow=True)
         self.assertContains(again, "is the same as the current content")
+        # And the revisions page no longer offers it.
+        self.assertNotContains(
+            self.client.get(revisions_url(self.form.pk)),
+            f"Revert to revision {before.number}<",
+        )
+
+
+class RevertConfirmationTests(MonographSetup, TestCase):
+    def setUp(self):
+        super().setUp()
+        data = open_change_form(self.client, self.form)
+        data.update(summary="Rewritten summary.", edit_summary="Rewrite")
+        self.assertEqual(self.client.post(change_url(self.form), data).status_code, 302)
+        self.url = f"{revisions_url(self.form.pk)}{self.first_revision.number}/revert/"
+
+    def test_the_confirmation_shows_what_changes_and_asks_why(self):
+        page = self.client.get(self.url)
+        self.assertContains(page, "What will change")
+        self.assertContains(page, "Gentle")
+        self.assertContains(page, 'name="reason"')
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Rewritten summary.")
+
+    def test_a_revert_without_a_reason_is_refused(self):
+        action, data = confirm(self.client, self.form.pk, self.first_revision.number)
+        data["reason"] = "  "
+        response = self.client.post(action, data)
+        self.assertContains(response, "Give a reason", status_code=400)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Rewritten summary.")
+
+    def test_revert_is_not_offered_to_what_the_monograph_already_holds(self):
+        latest = Revision.objects.latest_number(self.form.pk)
+        page = self.client.get(revisions_url(self.form.pk))
+        self.assertNotContains(page, f"Revert to revision {latest}<")
+        response = self.client.get(f"{revisions_url(self.form.pk)}{latest}/revert/")
+        self.assertRedirects(response, revisions_url(self.form.pk))
+
+    def test_anonymous_readers_are_sent_to_log_in(self):
+        for verb in ("revert", "undo"):
+            url = f"{revisions_url(self.form.pk)}{self.first_revision.number}/{verb}/"
+            response = Client().get(url)
+            self.assertEqual(response.status_code, 302)
+            self.assertIn("/admin/login/", response["Location"])
+
+    def test_an_unknown_revision_is_a_404(self):
+        self.assertEqual(
+            self.client.get(f"{revisions_url(self.form.pk)}999/revert/").status_code,
+            404,
+        )
+
+
+class UndoTests(MonographSetup, TestCase):
+    def save(self, **changes):
+        data = open_change_form(self.client, self.form)
+        data.update(changes)
+        self.assertEqual(self.client.post(change_url(self.form), data).status_code, 302)
+        return Revision.objects.latest_number(self.form.pk)
+
+    def undo(self, number, reason="Not what the trial found"):
+        action, data = confirm(self.client, self.form.pk, number, reason, verb="undo")
+        return self.client.post(action, data, follow=True)
+
+    def test_undo_reverses_one_revision_and_keeps_later_edits(self):
+        summary_edit = self.save(summary="Wrong summary.", edit_summary="Summary")
+        self.save(usage="Later usage.", edit_summary="Usage")
+        page = self.client.get(revisions_url(self.form.pk))
+        self.assertContains(page, f"Undo revision {summary_edit}<")
+
+        response = self.undo(summary_edit)
+
+        self.assertContains(
+            response, f"The changes of revision {summary_edit} are undone"
+        )
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Gentle on the gut.")
+        self.assertEqual(self.form.usage, "Later usage.")
+        latest = Revision.objects.latest_for(self.form.pk)
+        self.assertEqual(
+            latest.summary,
+            f"Undid revision {summary_edit} by Erin Editor: Not what the trial found",
+        )
+
+    def test_undo_of_an_added_row_removes_it_and_of_a_deletion_brings_it_back(self):
+        data = open_change_form(self.client, self.form)
+        add_inline_row(data, "faqs", question="New question?", answer="New answer.")
+        data["doses-0-DELETE"] = "on"
+        data["edit_summary"] = "FAQ in, dose out"
+        self.client.post(change_url(self.form), data)
+        both = Revision.objects.latest_number(self.form.pk)
+        self.save(usage="Later usage.", edit_summary="Usage")
+
+        self.undo(both)
+
+        self.assertFalse(FAQ.objects.filter(question="New question?").exists())
+        dose = Dose.objects.get(pk=self.dose.pk)
+        self.assertEqual(cited_keys(dose), ["schuette1994"])
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.usage, "Later usage.")
+
+    def test_undo_is_refused_where_a_later_edit_changed_the_same_field(self):
+        first = self.save(summary="Second summary.", edit_summary="Summary")
+        self.save(summary="Third summary.", edit_summary="Summary again")
+        page = self.client.get(f"{revisions_url(self.form.pk)}{first}/undo/")
+        self.assertContains(page, "cannot be undone automatically")
+        self.assertContains(page, "Summary")
+        self.assertNotContains(page, 'name="reason"')
+        response = self.client.post(
+            f"{revisions_url(self.form.pk)}{first}/undo/", {"reason": "Try"}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.form.refresh_from_db()
+        self.assertEqual(self.form.summary, "Third summary.")
+
+    def test_the_first_revision_cannot_be_undone(self):
+        response = self.client.get(
+            f"{revisions_url(self.form.pk)}{self.first_revision.number}/undo/",
+            follow=True,
+        )
+        self.assertContains(response, "created the monograph")
+
+
+class ReviewPageSummaryTests(MonographSetup, TestCase):
+    def test_the_review_page_lists_every_revision_it_approves(self):
+        data = open_change_form(self.client, self.form)
+        data.update(summary="One.", edit_summary="First pending edit")
+        self.client.post(change_url(self.form), data)
+        data = open_change_form(self.client, self.form)
+        data.update(usage="Two.", edit_summary="Second pending edit")
+        self.client.post(change_url(self.form), data)
+        self.client.force_login(self.reviewer)
+        page = self.client.get(f"{MONOGRAPH_ADMIN}{self.form.pk}/review/")
+        self.assertContains(page, "Revisions this approves")
+        self.assertContains(page, "First pending edit")
+        self.assertContains(page, "Second pending edit")

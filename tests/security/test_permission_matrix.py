@@ -279,12 +279,36 @@ MATRIX = {
         get("/admin/monographs/magnesiumform/{published_pk}/revisions/", staff(200)),
         get("/admin/monographs/magnesiumform/{draft_pk}/revisions/", staff(200)),
     ],
-    # Reverting to the current revision: refused with a message.
-    "admin/monographs/magnesiumform/<path:object_id>/revisions/<int:number>/revert/": post_only(
-        "/admin/monographs/magnesiumform/{published_pk}/revisions/"
-        "{published_draft_number}/revert/",
-        staff(Redirect("/admin/monographs/magnesiumform/{published_pk}/revisions/")),
-    ),
+    # Reverting to the current revision: refused with a message. Reverting to
+    # an older one asks first (a GET is its confirmation page).
+    "admin/monographs/magnesiumform/<path:object_id>/revisions/<int:number>/revert/": [
+        Case(
+            "/admin/monographs/magnesiumform/{published_pk}/revisions/"
+            "{published_draft_number}/revert/",
+            staff(
+                Redirect("/admin/monographs/magnesiumform/{published_pk}/revisions/")
+            ),
+            method=method,
+        )
+        for method in ("get", "post")
+    ]
+    + [
+        get(
+            "/admin/monographs/magnesiumform/{published_pk}/revisions/1/revert/",
+            staff(200),
+        )
+    ],
+    # Undoing the revision that created the monograph: refused with a message.
+    "admin/monographs/magnesiumform/<path:object_id>/revisions/<int:number>/undo/": [
+        Case(
+            "/admin/monographs/magnesiumform/{published_pk}/revisions/1/undo/",
+            staff(
+                Redirect("/admin/monographs/magnesiumform/{published_pk}/revisions/")
+            ),
+            method=method,
+        )
+        for method in ("get", "post")
+    ],
     # Recovering a row that is not deleted: refused with a message.
     # Submitting what already awaits review: refused with a message.
     "admin/monographs/magnesiumform/<path:object_id>/submit/": post_only(
