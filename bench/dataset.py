@@ -115,9 +115,6 @@ def _form_rows(form, number, keys, citations, indications, side_effects):
             if offset % 2
             else Evidence.Direction.MIXED,
             certainty=Evidence.Certainty.LOW,
-            applicability=Evidence.Applicability.INDIRECT,
-            studies_improved=offset + 1,
-            studies_total=offset + 3,
             summary=(
                 f"{offset + 1} of {offset + 3} trials of magnesium reported an "
                 f"improvement in {indication.name.lower()}; most used another form "

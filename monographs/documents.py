@@ -199,6 +199,7 @@ class MonographDocument:
     interactions: list
     precautions: list
     faqs: list
+    studies: list = field(default_factory=list)
     citations: dict = field(default_factory=dict)  # {key: Citation}
     topics: dict = field(default_factory=dict)  # {"indication": {id: Indication}}
 
@@ -238,7 +239,11 @@ def document_load(revision, document=None):
     if not document:
         return None
     MagnesiumForm = _model("MagnesiumForm")
-    form = _instance(MagnesiumForm, document["form"])
+    form_known = set(form_fields()) | {"id"}
+    form = _instance(
+        MagnesiumForm,
+        {name: value for name, value in document["form"].items() if name in form_known},
+    )
     citation_model = _model("Citation")
     citations_by_id = {
         int(pk): _instance(citation_model, values)
@@ -254,22 +259,31 @@ def document_load(revision, document=None):
     rows = {}
     for kind in ROW_KINDS:
         model = kind.model
+        known = set(row_fields(kind.name))
+        parents = {row.pk: row for row in rows[kind.parent_kind]} if kind.parent else {}
         loaded = []
         for values in document["rows"].get(kind.name, []):
             values = dict(values)
             cited = values.pop("citations", None)
             fields = {"id": values.pop("id"), "form_id": form.pk}
             for name, value in values.items():
-                if name in TOPIC_MODELS:
+                if name not in known:
+                    continue  # a field an older schema had
+                if name in TOPIC_MODELS or name == kind.parent:
                     fields[f"{name}_id"] = value
                 else:
                     fields[name] = value
+            if kind.parent and fields.get(f"{kind.parent}_id") not in parents:
+                continue  # its parent row is not in the document
             row = _instance(model, fields)
             # Set through the descriptors' caches: no query, ever.
             model.form.field.set_cached_value(row, form)
             if kind.topic:
                 topic = topics[kind.topic][fields[f"{kind.topic}_id"]]
                 model._meta.get_field(kind.topic).set_cached_value(row, topic)
+            if kind.parent:
+                parent = parents[fields[f"{kind.parent}_id"]]
+                model._meta.get_field(kind.parent).set_cached_value(row, parent)
             row.cited_ids = cited or []
             row.cited = [citations_by_id[pk] for pk in row.cited_ids]
             loaded.append(row)

@@ -2,15 +2,18 @@
 Monographs written out in the layout the importer reads: front matter for the
 facts, ### sections for the text.
 
-Evidence, doses and interactions, which the page layout has no section for,
-travel as lists in the front matter.
+Evidence, its studies, doses and interactions, which the page layout has no
+section for, travel as lists in the front matter. Notes for editors stay
+behind: an export is public.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
 
 from monographs.models import FormSideEffect
+from monographs.schema import ROW_KINDS_BY_NAME
 
 
 def _one_line(text):
@@ -25,7 +28,7 @@ def _item(text):
 
 # Row kinds the page layout has no section for: they travel whole, field by
 # field as the schema defines them, in the front matter.
-FRONT_MATTER_ROWS = ("evidence", "doses", "interactions")
+FRONT_MATTER_ROWS = ("evidence", "doses", "interactions", "studies")
 
 
 def _front_matter_row(kind, row):
@@ -34,7 +37,14 @@ def _front_matter_row(kind, row):
         if name == "position":  # the list's order says it
             continue
         value = getattr(row, name)
-        values[name] = value.name if name == kind.topic else value
+        if name == kind.topic:
+            value = value.name
+        elif name == kind.parent:
+            # The row it belongs to, by that row's topic: a study's use.
+            value = getattr(value, ROW_KINDS_BY_NAME[kind.parent_kind].topic).name
+        elif isinstance(value, Decimal):
+            value = str(value)
+        values[name] = value
     values["citations"] = [citation.key for citation in row.cited]
     return values
 
@@ -46,6 +56,7 @@ def monograph_markdown(state):
         "layout": "minimal-medicine",
         "title": form.name,
         "category": form.category,
+        "salt": form.salt,
         "elemental_mg_percent": float(form.elemental_mg_percent),
         "formula_basis": form.formula_basis,
         "synonyms": [synonym.name for synonym in state.synonyms],

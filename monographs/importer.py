@@ -43,6 +43,7 @@ FRONT_MATTER_SECTIONS = {
 # Facts the ### sections have no place for travel in the front matter.
 FRONT_MATTER_FACTS = (
     "category",
+    "salt",
     "elemental_mg_percent",
     "formula_basis",
     "composition_note",
@@ -53,7 +54,7 @@ FRONT_MATTER_FACTS = (
 
 BULLET_RE = re.compile(r"^\s*[*+-]\s+(.*)$")
 LABELLED_RE = re.compile(r"^\*\*(?P<label>[^*]+?):?\*\*:?\s*(?P<text>.*)$", re.S)
-ROW_LISTS = ("doses", "interactions", "evidence")
+ROW_LISTS = ("doses", "interactions", "evidence", "studies")
 # Facts and row columns that are Markdown (MarkdownxField) in the models.
 MARKDOWN_FACTS = (
     "composition_note",
@@ -61,7 +62,11 @@ MARKDOWN_FACTS = (
     "tolerability_notes",
     "precaution_notes",
 )
-MARKDOWN_COLUMNS = {"doses": ("notes",), "evidence": ("summary",)}
+MARKDOWN_COLUMNS = {
+    "doses": ("notes",),
+    "evidence": ("summary",),
+    "studies": ("notes",),
+}
 QUESTION_RE = re.compile(
     r"^\*\*Q:\s*(?P<question>.+?)\*\*\s*A:\s*(?P<answer>.+)$", re.S | re.IGNORECASE
 )
@@ -110,6 +115,7 @@ class ParsedMonograph:
     doses: list | None = None
     interactions: list | None = None
     evidence: list | None = None
+    studies: list | None = None
     # The line of the first section kept under "other sections".
     other_line: int | None = None
 

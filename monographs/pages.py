@@ -11,8 +11,9 @@ from functools import cached_property
 from django.utils.html import format_html, format_html_join, strip_tags
 from django.utils.safestring import mark_safe
 
+from monographs.findings import use_findings
 from monographs.markdown import CitationNumbering, citation_keys, render_markdown
-from monographs.models import Evidence, FormSideEffect, Interaction
+from monographs.models import FormSideEffect, Interaction
 from monographs.rendering import Recorder, Replay, stored_recording
 
 SIGNIFICANCE_ORDER = list(Interaction.Significance.values)
@@ -23,6 +24,33 @@ CITATION_MARKS = re.compile(
     r'<sup class="citation">.*?</sup>|<span class="citation-missing"[^>]*>.*?</span>',
     re.DOTALL,
 )
+
+
+# The page's sections that editors write, in page order, with the words the
+# page uses to say that a monograph does not cover one yet.
+COVERED_SECTIONS = (
+    ("uses", "Uses and evidence"),
+    ("dosing", "Dosing"),
+    ("side_effects", "Side effects"),
+    ("interactions", "Interactions with medicines"),
+    ("precautions", "Precautions"),
+    ("how_it_works", "How it works"),
+    ("faqs", "Frequently asked questions"),
+)
+
+
+@dataclass
+class RenderedUse:
+    """A use of the form as the page shows it: its rating, with the summary
+    of findings and the studies behind it."""
+
+    item: object  # the evidence row's RenderedRow
+    findings: object  # monographs.findings.UseFindings
+    studies: list  # RenderedRow of each study
+
+    @property
+    def row(self):
+        return self.item.row
 
 
 @dataclass
@@ -66,6 +94,7 @@ class MonographPage:
         )
         self.precautions = snapshot.precautions
         self.faqs = snapshot.faqs
+        self.studies = snapshot.studies
         self.numbering = CitationNumbering(self._citations())
         known = self.numbering.known.keys()
         self._recorder = Recorder(known) if record else None
@@ -89,6 +118,7 @@ class MonographPage:
                 self.doses,
                 self.interactions,
                 self.precautions,
+                self.studies,
             )
             for row in rows
             for citation in row.cited
@@ -138,6 +168,15 @@ class MonographPage:
         self.tolerability_notes = self._text(form.tolerability_notes)
         self.usage = self._text(form.usage)
         self.evidence_rows = [self._row(row, row.summary) for row in self.evidence]
+        # Each use's studies, after the uses: in the order of the uses, then
+        # of the studies (a fixed order, which numbers their citations).
+        findings = use_findings(self.evidence, self.studies)
+        self.uses = []
+        self.study_rows = []
+        for item, found in zip(self.evidence_rows, findings, strict=True):
+            studies = [self._row(study, study.notes) for study in found.studies]
+            self.study_rows += studies
+            self.uses.append(RenderedUse(item=item, findings=found, studies=studies))
         self.dosage_notes = self._text(form.dosage_notes)
         self.dose_rows = [self._row(row, row.notes) for row in self.doses]
         self.common_side_effects = [
@@ -164,6 +203,7 @@ class MonographPage:
             "interactions": self.interaction_rows,
             "precautions": self.precaution_rows,
             "faqs": self.faq_rows,
+            "studies": self.study_rows,
         }
         self.references = self.numbering.references()
         self.unresolved = self.numbering.unresolved
@@ -173,9 +213,26 @@ class MonographPage:
         """The summary as plain text, citation markers left out."""
         return html.unescape(strip_tags(CITATION_MARKS.sub("", self.summary))).strip()
 
+    @cached_property
+    def covered(self):
+        """{section: whether the monograph has anything for it}."""
+        return {
+            "uses": bool(self.usage or self.evidence_rows),
+            "dosing": bool(self.dosage_notes or self.dose_rows),
+            "side_effects": bool(self.common_side_effects or self.serious_side_effects),
+            "interactions": bool(self.interaction_rows),
+            "precautions": bool(self.precaution_notes or self.precaution_rows),
+            "how_it_works": bool(self.mechanism),
+            "faqs": bool(self.faq_rows),
+        }
+
+    @property
+    def not_covered(self):
+        """Names of the sections the monograph does not cover yet, in page order."""
+        return [title for name, title in COVERED_SECTIONS if not self.covered[name]]
+
     @property
     def has_indirect_evidence(self):
         return any(
-            row.applicability == Evidence.Applicability.INDIRECT
-            for row in self.evidence
+            use.findings.applicability in ("indirect", "both") for use in self.uses
         )

@@ -18,15 +18,17 @@ from django.db import models
 from django.utils.text import capfirst
 from markdownx.models import MarkdownxField
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: studies, certainty domains, dose populations (issue 15)
 
 # The topics rows point to, by the name of the row's foreign key.
 TOPIC_MODELS = {"indication": "Indication", "side_effect": "SideEffect"}
 TOPIC_FIELDS = ("name", "slug", "description")
 # What readers may know of a citation: everything but the editors' note.
 CITATION_STAFF_FIELDS = frozenset({"note"})
-# Imported text not yet placed: stored and diffed for reviewers, never shown.
-STAFF_FORM_FIELDS = frozenset({"other_sections"})
+# Staff-only text: imported text not yet placed, and notes for editors. Kept
+# in the document, so that reviewers see changes to them in the staff diff;
+# never shown on public pages, the API, exports, search or public diffs.
+STAFF_FORM_FIELDS = frozenset({"other_sections", "editor_notes"})
 
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 # Something normalize_text would change: a CR, or whitespace ending a line.
@@ -65,7 +67,7 @@ class Section:
 # model not listed here still belongs to the document (see form_fields()),
 # shown under "Other details".
 FORM_SECTIONS = (
-    Section("Name and category", ("name", "slug", "category")),
+    Section("Name and category", ("name", "slug", "category", "salt")),
     Section("Summary", ("summary",)),
     Section(
         "Composition",
@@ -83,6 +85,7 @@ FORM_SECTIONS = (
     Section("How it works", ("mechanism",)),
     Section("Disclaimer", ("disclaimer",)),
     Section("Imported, not yet placed", ("other_sections",)),
+    Section("Notes for editors", ("editor_notes",)),
 )
 
 
@@ -93,6 +96,10 @@ class RowKind:
     name: str  # key in the document, attribute of a loaded monograph
     model_name: str
     order: str  # "position", "name" or a topic field: how readers see them sorted
+    # The foreign key to a row of another kind this row belongs to (a study's
+    # use), stored in the document as that row's id, and that kind's name.
+    parent: str | None = None
+    parent_kind: str | None = None
 
     @property
     def model(self):
@@ -138,6 +145,8 @@ ROW_KINDS = (
     RowKind("interactions", "Interaction", "position"),
     RowKind("precautions", "Precaution", "position"),
     RowKind("faqs", "FAQ", "position"),
+    # After evidence: a study's row refers to its use's row by id.
+    RowKind("studies", "Study", "position", parent="evidence", parent_kind="evidence"),
 )
 ROW_KINDS_BY_NAME = {kind.name: kind for kind in ROW_KINDS}
 

@@ -54,13 +54,11 @@ def monograph_graph(request, page, approval, crumbs):
         "citation": [_creative_work(citation) for _, citation, _ in page.references],
         "isPartOf": {"@type": "WebSite", "name": "mgref"},
     }
-    if approval is not None:
+    # Only a named person's review is claimed: not the seed's or an import's
+    # approval, nor one by an account without a public name.
+    if approval is not None and getattr(approval, "named_reviewer", False):
         web_page["lastReviewed"] = approval.created_at.date().isoformat()
-        web_page["reviewedBy"] = (
-            {"@type": "Person", "name": approval.user_name}
-            if approval.user
-            else {"@type": "Organization", "name": "mgref"}
-        )
+        web_page["reviewedBy"] = {"@type": "Person", "name": approval.user_name}
     graph = [web_page, supplement, breadcrumb_list(request, crumbs)]
     if page.faq_rows:
         graph.append(

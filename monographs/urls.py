@@ -34,7 +34,10 @@ urlpatterns = [
     ),
     path(
         "forms/<slug:slug>/",
-        by_revision(monographs.FormDetailView.as_view()),
+        # The label-weight calculator answers ?label_mg=&hydrate= on the page.
+        cached_public_page(monograph_version, ("label_mg", "hydrate"))(
+            monographs.FormDetailView.as_view()
+        ),
         name="form-detail",
     ),
     path(

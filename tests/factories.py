@@ -104,9 +104,6 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
     indication = factory.SubFactory(IndicationFactory)
     direction = models.Evidence.Direction.BENEFIT
     certainty = models.Evidence.Certainty.LOW
-    applicability = models.Evidence.Applicability.INDIRECT
-    studies_improved = 5
-    studies_total = 8
 
 
 class FormSideEffectFactory(factory.django.DjangoModelFactory):
@@ -125,6 +122,7 @@ class DoseFactory(factory.django.DjangoModelFactory):
 
     form = factory.SubFactory(MagnesiumFormFactory)
     population = "Adults"
+    age_band = models.Dose.AgeBand.ADULTS
     purpose = "General supplementation"
     minimum_mg = 125
     maximum_mg = 300
@@ -167,3 +165,18 @@ def publish(form, *, user=None):
     return monograph_approve(
         form=form, user=user, revision_number=Revision.objects.latest_number(form.pk)
     )
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    """A study of the use's own form salt unless told otherwise."""
+
+    class Meta:
+        model = models.Study
+
+    evidence = factory.SubFactory(EvidenceFactory)
+    form = factory.SelfAttribute("evidence.form")
+    name = factory.Sequence(lambda n: f"Trial {n}")
+    design = models.Study.Design.RCT
+    salt = "glycinate"
+    outcome = "Sleep quality"
+    result = models.Study.Result.IMPROVED

@@ -46,10 +46,10 @@ class ContentHistoryTests(TestCase):
         self.assertEqual(record.instance.name, "Magnesium orotate")
 
     def test_child_row_changes_are_recorded(self):
-        evidence = factories.EvidenceFactory(studies_improved=4)
+        evidence = factories.EvidenceFactory(outcome="sleep latency")
         pk = evidence.pk
-        with change_context(reason="Correct tally", user=self.editor):
-            evidence.studies_improved = 5
+        with change_context(reason="Name the outcome", user=self.editor):
+            evidence.outcome = "sleep onset latency"
             evidence.save()
             evidence.delete()
         types = list(

@@ -88,39 +88,17 @@ class DoseTests(TestCase):
 
 
 class EvidenceTests(TestCase):
-    def test_more_studies_improved_than_run_is_refused(self):
+    def test_a_domain_rated_down_needs_a_reason(self):
         evidence = factories.EvidenceFactory.build(
             form=factories.MagnesiumFormFactory(),
             indication=factories.IndicationFactory(),
-            studies_improved=9,
-            studies_total=8,
+            certainty=Evidence.Certainty.MODERATE,
+            indirectness=1,
         )
-        with self.assertRaisesMessage(
-            ValidationError, "more studies improved than there were"
-        ):
+        with self.assertRaisesMessage(ValidationError, "Say why the evidence is"):
             evidence.full_clean()
         with self.assertRaises(IntegrityError), transaction.atomic():
             evidence.save()
-
-    def test_half_a_tally_is_refused(self):
-        evidence = factories.EvidenceFactory.build(
-            form=factories.MagnesiumFormFactory(),
-            indication=factories.IndicationFactory(),
-            studies_improved=3,
-            studies_total=None,
-        )
-        with self.assertRaisesMessage(ValidationError, "Give both numbers"):
-            evidence.full_clean()
-        with self.assertRaises(IntegrityError), transaction.atomic():
-            evidence.save()
-
-    def test_evidence_without_tally_is_allowed(self):
-        evidence = factories.EvidenceFactory(studies_improved=None, studies_total=None)
-        evidence.full_clean()
-        self.assertEqual(evidence.tally, "")
-
-    def test_tally_reads_as_n_of_m(self):
-        self.assertEqual(factories.EvidenceFactory().tally, "5 of 8 studies improved")
 
     def test_one_evidence_row_per_form_and_indication(self):
         evidence = factories.EvidenceFactory()
@@ -130,7 +108,6 @@ class EvidenceTests(TestCase):
                 indication=evidence.indication,
                 direction=Evidence.Direction.NO_EFFECT,
                 certainty=Evidence.Certainty.LOW,
-                applicability=Evidence.Applicability.DIRECT,
             )
 
 

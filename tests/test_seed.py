@@ -40,17 +40,25 @@ class SeedLoadTests(TestCase):
             set(form.synonyms.values_list("name", flat=True)),
             {"Magnesium bisglycinate", "Magnesium diglycinate", "Chelated magnesium"},
         )
-        # From the clinical summary (000): the review tallies and the dose range.
+        # From the clinical summary (000): the uses, restated as studies
+        # (shared/reference/studies.md), and the dose range.
         sleep = form.evidence.get(indication__slug="sleep-quality")
-        self.assertEqual(sleep.tally, "5 of 8 studies improved")
-        self.assertEqual(sleep.applicability, Evidence.Applicability.INDIRECT)
         self.assertEqual(
-            list(sleep.citations.values_list("key", flat=True)), ["rawji2024"]
+            list(sleep.studies.values_list("name", "outcome")),
+            [
+                ("Rawji 2024", "self-reported sleep quality"),
+                ("Mah 2021", "sleep onset latency"),
+                ("Mah 2021", "total sleep time"),
+            ],
         )
+        rawji = sleep.studies.get(name="Rawji 2024")
+        self.assertEqual((rawji.studies_improved, rawji.studies_included), (5, 8))
         self.assertEqual(
-            form.evidence.get(indication__slug="anxiety").tally,
-            "5 of 7 studies improved",
+            list(rawji.citations.values_list("key", flat=True)), ["rawji2024"]
         )
+        anxiety = form.evidence.get(indication__slug="anxiety").studies.get()
+        self.assertEqual((anxiety.studies_improved, anxiety.studies_included), (5, 7))
+        self.assertEqual(anxiety.salt, "several")
         self.assertTrue(form.doses.filter(minimum_mg=125, maximum_mg=300).exists())
         # From the bisglycinate page (004): FAQs, side effects, disclaimer.
         self.assertEqual(form.faqs.count(), 5)
@@ -97,6 +105,8 @@ class SeedLoadTests(TestCase):
             texts += list(form.evidence.values_list("summary", flat=True))
             texts += list(form.precautions.values_list("text", flat=True))
             texts += list(form.doses.values_list("notes", flat=True))
+            texts += list(form.studies.values_list("notes", flat=True))
+            texts.append(form.editor_notes)
             for text in texts:
                 self.assertLessEqual(set(citation_keys(text)), keys, text)
 
@@ -116,6 +126,37 @@ class SeedLoadTests(TestCase):
         self.assertEqual(report.skipped, [])
         self.assertEqual(history_count(), before)
         self.assertEqual(Revision.objects.count(), revisions)
+
+    def test_every_form_names_its_salt_in_the_reference_table(self):
+        from monographs.reference import SALTS_BY_KEY
+
+        for form in MagnesiumForm.objects.all():
+            with self.subTest(form=form.name):
+                self.assertEqual(form.reference_salt.name, form.name)
+                self.assertEqual(
+                    form.reference_salt.basis.elemental_mg_percent,
+                    form.elemental_mg_percent,
+                )
+        self.assertEqual(len(SALTS_BY_KEY), 14)
+
+    def test_the_sulfate_lists_epsom_salt_as_its_heptahydrate(self):
+        sulfate = MagnesiumForm.objects.get(slug="magnesium-sulfate")
+        hydrate = sulfate.reference_salt.hydrate_named("Epsom salt")
+        self.assertEqual(str(hydrate.elemental_mg_percent), "9.9")
+        self.assertIn("MgSO4·7H2O: 9.9%", sulfate.composition_note)
+
+    def test_notes_for_editors_are_in_the_staff_only_field(self):
+        form = MagnesiumForm.objects.get(slug="magnesium-glycinate")
+        self.assertIn("could not be identified", form.editor_notes)
+        reader_texts = [
+            *form.doses.values_list("notes", flat=True),
+            *form.precautions.values_list("text", flat=True),
+            *form.evidence.values_list("summary", flat=True),
+            *form.studies.values_list("notes", flat=True),
+        ]
+        for text in reader_texts:
+            self.assertNotIn("An editor should", text)
+            self.assertNotIn("Source not identified", text)
 
     def test_seeded_monographs_are_published_without_a_reviewer(self):
         publication = Publication.objects.get(form__slug="magnesium-glycinate")

@@ -237,14 +237,14 @@ class EvidenceAdmin(MonographRowAdmin):
     list_display = [
         "form",
         "indication",
+        "outcome",
         "direction",
         "certainty",
-        "applicability",
-        "tally",
+        "rated_by",
     ]
     list_select_related = ["form", "indication"]
-    list_filter = ["certainty", "direction", "applicability", "indication"]
-    search_fields = ["form__name", "indication__name", "summary"]
+    list_filter = ["certainty", "direction", "indication"]
+    search_fields = ["form__name", "indication__name", "outcome", "summary"]
     autocomplete_fields = ["indication", "citations"]
 
 
@@ -262,12 +262,15 @@ class DoseAdmin(MonographRowAdmin):
     list_display = [
         "form",
         "population",
+        "age_band",
+        "life_stage",
+        "route",
         "purpose",
         "minimum_mg",
         "maximum_mg",
         "exceeds_ul_acknowledged",
     ]
-    list_filter = ["exceeds_ul_acknowledged"]
+    list_filter = ["age_band", "life_stage", "route", "exceeds_ul_acknowledged"]
     search_fields = ["form__name", "population", "purpose"]
 
 

@@ -5,6 +5,7 @@ from .entries import FAQ, Dose, Evidence, FormSideEffect, Interaction, Precautio
 from .forms import MagnesiumForm, Synonym
 from .revisions import Publication, ReviewEvent, Revision
 from .search import SearchDocument
+from .studies import Study
 from .topics import Indication, SideEffect
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Revision",
     "SearchDocument",
     "SideEffect",
+    "Study",
     "Synonym",
 ]
 

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from monographs.history import MonographHistory
+from monographs.reference import SALTS, SALTS_BY_KEY
 
 from .fields import MarkdownField
 
@@ -119,6 +120,16 @@ class MagnesiumForm(models.Model):
         decimal_places=2,
         help_text="Share of the compound's weight that is magnesium, e.g. 14.1.",
     )
+    salt = models.CharField(
+        "salt in the reference table",
+        max_length=20,
+        choices=[(salt.key, salt.name) for salt in SALTS],
+        blank=True,
+        help_text=(
+            "Studies of this salt count as evidence for the form; any other is "
+            "indirect. Also gives the hydrates of the label-weight calculator."
+        ),
+    )
     composition_note = MarkdownField(
         blank=True,
         help_text="Hydrates and other salt forms, and where the percentage comes from.",
@@ -145,6 +156,15 @@ class MagnesiumForm(models.Model):
         help_text=(
             "Sections an import could not place, kept here rather than dropped. "
             "Not shown to readers: move their content to the right field."
+        ),
+    )
+
+    editor_notes = MarkdownField(
+        "notes for editors",
+        blank=True,
+        help_text=(
+            "What still needs doing, e.g. a claim whose source was not identified. "
+            "Reviewers see it in the diff; readers, the API and exports never do."
         ),
     )
 
@@ -216,6 +236,11 @@ class MagnesiumForm(models.Model):
             )
         if self.slug and Synonym.objects.filter(slug=self.slug).exists():
             raise ValidationError({"slug": "This slug is already used by a synonym."})
+
+    @property
+    def reference_salt(self):
+        """The salt's entry in the reference table (monographs.reference), or None."""
+        return SALTS_BY_KEY.get(self.salt)
 
     def elemental_mg_in(self, salt_mg):
         """Elemental magnesium in ``salt_mg`` milligrams of this compound."""

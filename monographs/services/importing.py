@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
 from monographs.diffs import compare
@@ -26,6 +26,7 @@ from monographs.models import (
     Publication,
     Revision,
     SideEffect,
+    Study,
     Synonym,
 )
 from monographs.services.workflow import latest_revision, monograph_approve
@@ -176,13 +177,15 @@ def _apply_import(parsed, counts):
         ("doses", Dose, ("population", "purpose"), _dose_values),
         ("interactions", Interaction, ("drug_class",), _interaction_values),
         ("evidence", Evidence, ("indication",), _evidence_values),
+        # After the uses: a study names the use it belongs to.
+        ("studies", Study, ("evidence", "name", "outcome"), _study_values),
     ]:
         rows = getattr(parsed, name)
         if rows is None:
             continue
         wanted = []
         for row in rows:
-            values = build(row, counts)
+            values = build(row, counts, form=form, parsed=parsed)
             lookup = {field: values.pop(field) for field in key}
             wanted.append((lookup, values, _cited(parsed, row)))
         _replace_rows(model, form, wanted, counts)
@@ -210,8 +213,32 @@ def _cited(parsed, row):
     return citations
 
 
-def _dose_values(row, counts):
+def _typed(model, row, names):
+    """The values of ``names`` the row gives, as the model's fields hold them
+    (a Decimal, a date…); a value a field cannot take names the field."""
+    values = {}
+    for name in names:
+        if name not in row:
+            continue
+        field = model._meta.get_field(name)
+        raw = row[name]
+        if raw is None:
+            values[name] = None if field.null else ""
+            continue
+        if isinstance(field, models.CharField | models.TextField):
+            raw = str(raw)
+        try:
+            values[name] = field.to_python(raw)
+        except ValidationError as error:
+            raise ValidationError(
+                f"{model._meta.verbose_name} '{name}': {'; '.join(error.messages)}"
+            ) from None
+    return values
+
+
+def _dose_values(row, counts, **kwargs):
     return {
+        **_typed(Dose, row, ("age_band", "life_stage", "route")),
         "population": str(row.get("population", "")),
         "purpose": str(row.get("purpose", "")),
         "minimum_mg": row.get("minimum_mg"),
@@ -222,7 +249,7 @@ def _dose_values(row, counts):
     }
 
 
-def _interaction_values(row, counts):
+def _interaction_values(row, counts, **kwargs):
     return {
         "drug_class": str(row.get("drug_class", "")),
         "examples": str(row.get("examples", "")),
@@ -232,7 +259,7 @@ def _interaction_values(row, counts):
     }
 
 
-def _evidence_values(row, counts):
+def _evidence_values(row, counts, **kwargs):
     name = str(row.get("indication", "")).strip()
     indication = Indication.objects.filter(slug=slugify(name)).first() or row_upsert(
         Indication, {"slug": slugify(name)}, {"name": name}, counts
@@ -241,10 +268,40 @@ def _evidence_values(row, counts):
         "indication": indication,
         "direction": str(row.get("direction", "")),
         "certainty": str(row.get("certainty", "")),
-        "applicability": str(row.get("applicability", "")),
-        "studies_improved": row.get("studies_improved"),
-        "studies_total": row.get("studies_total"),
+        **_typed(Evidence, row, EVIDENCE_RATING_FIELDS),
         "summary": str(row.get("summary", "")),
+    }
+
+
+# Every field of a study but its form, use and citations.
+STUDY_FIELDS = tuple(
+    field.name
+    for field in Study._meta.concrete_fields
+    if field.name not in ("id", "form", "evidence", "position")
+)
+EVIDENCE_RATING_FIELDS = (
+    "outcome",
+    *(name for pair in Evidence.DOMAINS for name in pair),
+    "rated_by",
+    "rated_on",
+)
+
+
+def _study_values(row, counts, *, form, parsed):
+    use = str(row.get("evidence", "")).strip()
+    evidence = Evidence.objects.filter(form=form, indication__slug=slugify(use)).first()
+    if evidence is None:
+        raise ImportProblem(
+            parsed.path,
+            None,
+            f"study '{row.get('name', '')}' belongs to the use '{use}', which "
+            "the file's evidence does not list",
+        )
+    return {
+        "evidence": evidence,
+        "name": str(row.get("name", "")),
+        "outcome": str(row.get("outcome", "")),
+        **_typed(Study, row, [n for n in STUDY_FIELDS if n not in ("name", "outcome")]),
     }
 
 

@@ -33,6 +33,7 @@ from monographs.models import (
     Publication,
     Revision,
     SideEffect,
+    Study,
     Synonym,
 )
 from monographs.services.workflow import monograph_approve
@@ -46,6 +47,33 @@ MONOGRAPH_SECTIONS = (
     "dosage_notes",
     "precaution_notes",
     "disclaimer",
+    "editor_notes",
+)
+EVIDENCE_FIELDS = (
+    "outcome",
+    *(name for pair in Evidence.DOMAINS for name in pair),
+)
+STUDY_FIELDS = (
+    "name",
+    "design",
+    "participants",
+    "population",
+    "salt",
+    "hydrate",
+    "salt_detail",
+    "elemental_mg_per_day",
+    "duration",
+    "comparator",
+    "outcome",
+    "result",
+    "studies_included",
+    "studies_improved",
+    "effect_estimate",
+    "ci_lower",
+    "ci_upper",
+    "effect_unit",
+    "risk_of_bias",
+    "risk_of_bias_note",
 )
 SEED_COMMENT = "Seed content from the vetted reference files; not reviewed by a person."
 
@@ -143,6 +171,7 @@ def seed_load(*, seed_dir=SEED_DIR, user=None, reason="Loaded the seed content")
                     "name": row["form"],
                     "slug": slugify(row["form"]),
                     "category": row["category"],
+                    "salt": row["salt"],
                     "formula_basis": row["formula_basis"],
                     "elemental_mg_percent": Decimal(row["elemental_mg_percent"]),
                     "composition_note": row["composition_note"],
@@ -248,19 +277,32 @@ def _form_rows(
     if monograph is None:
         return
     for item in monograph["evidence"]:
-        _create(
+        evidence = _create(
             Evidence,
             report,
             form=form,
             indication=indications[item["indication"]],
             direction=item["direction"],
             certainty=item["certainty"],
-            applicability=item["applicability"],
-            studies_improved=item.get("studies_improved"),
-            studies_total=item.get("studies_total"),
+            **{name: item[name] for name in EVIDENCE_FIELDS if name in item},
             summary=_text(item.get("summary")),
             citations=_cited(item, citations, report, f"{form}: {item['indication']}"),
         )
+        for position, study in enumerate(item.get("studies", [])):
+            values = {name: study[name] for name in STUDY_FIELDS if name in study}
+            for name in ("effect_estimate", "ci_lower", "ci_upper"):
+                if name in values:
+                    values[name] = Decimal(values[name])
+            _create(
+                Study,
+                report,
+                form=form,
+                evidence=evidence,
+                position=position,
+                notes=_text(study.get("notes")),
+                citations=_cited(study, citations, report, f"{form}: {study['name']}"),
+                **values,
+            )
     for item in monograph["side_effects"]:
         _create(
             FormSideEffect,
@@ -278,6 +320,7 @@ def _form_rows(
             report,
             form=form,
             population=item["population"],
+            age_band=item["age_band"],
             purpose=item["purpose"],
             minimum_mg=item["minimum_mg"],
             maximum_mg=item["maximum_mg"],

@@ -20,7 +20,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from monographs.documents import document_load
 from monographs.pages import MonographPage
-from monographs.schema import ROW_KINDS, STAFF_FORM_FIELDS, markdown_fields
+from monographs.schema import (
+    ROW_KINDS,
+    ROW_KINDS_BY_NAME,
+    STAFF_FORM_FIELDS,
+    markdown_fields,
+)
 from monographs.selectors import publication_by_slug, published_monographs
 from monographs.views.params import whole_number
 
@@ -203,6 +208,11 @@ def _row(kind, item):
         elif name == kind.topic:
             topic = getattr(row, name)
             data[name], data[f"{name}_slug"] = topic.name, topic.slug
+        elif name == kind.parent:
+            # The row it belongs to (a study's use), by that row's topic.
+            parent = getattr(row, name)
+            topic = getattr(parent, ROW_KINDS_BY_NAME[kind.parent_kind].topic)
+            data[name], data[f"{name}_slug"] = topic.name, topic.slug
         elif name != "position":  # the list's order says it
             data[name] = getattr(row, name)
     data.update(ROW_EXTRAS.get(kind.name, {}))
@@ -221,7 +231,7 @@ def form_detail(request, slug):
     data["sections_html"] = {
         name: str(getattr(page, name))
         for name in markdown_fields("MagnesiumForm")
-        if name not in STAFF_FORM_FIELDS
+        if name not in STAFF_FORM_FIELDS and getattr(page, name)
     }
     for kind in detail_row_kinds():
         data[kind.name] = [

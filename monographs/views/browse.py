@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from monographs.findings import findings_for, indirect_studies
 from monographs.models import FormSideEffect, Interaction
 from monographs.selectors import (
     published_forms,
@@ -80,7 +81,11 @@ def form_compare(request):
         )
     chosen = [forms[slug] for slug in slugs]
     monographs = [form.monograph for form in chosen]
-    evidence = published_rows("evidence", monographs)
+    evidence = [
+        findings_for(row, form.monograph)
+        for form in chosen
+        for row in form.monograph.evidence
+    ]
     side_effects = published_rows("side_effects", monographs)
     indications = published_topics("indication", monographs).values()
     matrix = [
@@ -89,9 +94,10 @@ def form_compare(request):
             [
                 next(
                     (
-                        row
-                        for row in evidence
-                        if row.form_id == form.pk and row.indication_id == indication.pk
+                        use
+                        for use in evidence
+                        if use.evidence.form_id == form.pk
+                        and use.evidence.indication_id == indication.pk
                     ),
                     None,
                 )
@@ -168,8 +174,12 @@ class TopicDetailView(TemplateView):
         return super().get_context_data(
             object=topic,
             **{self.topic_context_name: topic, self.rows_name: rows},
+            **self.extra_context_for(rows),
             **kwargs,
         )
+
+    def extra_context_for(self, rows):
+        return {}
 
 
 class IndicationListView(TopicListView):
@@ -179,9 +189,17 @@ class IndicationListView(TopicListView):
 
 
 class IndicationDetailView(TopicDetailView):
+    """Each form's evidence for one use, crediting a form only with studies of
+    its own salt; the other studies are listed apart, as indirect evidence."""
+
     template_name = "monographs/indication_detail.html"
     topic, kind, rows_name = "indication", "evidence", "evidence"
     topic_context_name = "indication"
+
+    def extra_context_for(self, rows):
+        by_form = {monograph.form.pk: monograph for monograph in self.monographs}
+        uses = [findings_for(row, by_form[row.form_id]) for row in rows]
+        return {"uses": uses, "indirect": indirect_studies(uses)}
 
 
 class SideEffectListView(TopicListView):

@@ -4,10 +4,13 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.generic import TemplateView
 
+from monographs.calculator import CalculatorError, calculate, example_hydrate
 from monographs.documents import document_load
 from monographs.models import MagnesiumForm, Revision, Synonym
+from monographs.models.revisions import ANONYMOUS_STAFF_NAME
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
+from monographs.reference import UPPER_LIMIT_MG, AgeBand
 from monographs.selectors import (
     Monograph,
     approved_revision,
@@ -98,6 +101,7 @@ class MonographPageMixin(MonographMixin):
         if state is None:
             raise Http404("This revision deleted the monograph.")
         page = MonographPage(state)
+        hydrate, hydrate_name = example_hydrate(state.form, page.synonyms)
         crumbs = [
             ("Home", reverse("monographs:home")),
             ("Forms", reverse("monographs:form-list")),
@@ -111,6 +115,12 @@ class MonographPageMixin(MonographMixin):
             monograph=self.monograph,
             approval=approval,
             crumbs=crumbs,
+            example_hydrate=hydrate,
+            example_hydrate_name=hydrate_name,
+            calculator=self.calculation(state.form),
+            upper_limits=[
+                (AgeBand(band).label, limit) for band, limit in UPPER_LIMIT_MG.items()
+            ],
             json_ld=json_ld_script(
                 monograph_graph(self.request, page, approval, crumbs)
             ),
@@ -122,14 +132,29 @@ class MonographPageMixin(MonographMixin):
             **kwargs,
         )
 
+    def calculation(self, form):
+        """The label-weight calculator's form, unanswered (only the published
+        page answers it)."""
+        return calculate(form, {})
+
 
 class PublishedApproval:
-    """The approval a publication records, shaped like a review event."""
+    """The approval a publication records, shaped like a review event.
+
+    Content approved by no person (the seed, an import without --publish)
+    has no reviewer's name: readers are told it is not yet reviewed.
+    """
 
     def __init__(self, publication):
         self.created_at = publication.approved_at
         self.user = publication.approved_by
         self.user_name = publication.approved_by_name
+        # A reviewer approved it (their public name was stored on approval).
+        self.reviewed = bool(publication.approved_by_name)
+        # ... and is named: "an mgref editor" is no one a reader can check.
+        self.named_reviewer = self.reviewed and (
+            publication.approved_by_name != ANONYMOUS_STAFF_NAME
+        )
 
 
 class FormDetailView(MonographPageMixin, TemplateView):
@@ -147,11 +172,24 @@ class FormDetailView(MonographPageMixin, TemplateView):
             )
         if self.monograph.published_revision is None:
             raise Http404("This monograph has not been published.")
-        return super().get(request, *args, **kwargs)
+        self.calculator_error = None
+        response = super().get(request, *args, **kwargs)
+        if self.calculator_error is not None:
+            response.status_code = 400
+        return response
 
     def get_revision(self):
         publication = self.monograph.publication
         return publication.revision, PublishedApproval(publication)
+
+    def calculation(self, form):
+        """What ?label_mg=&hydrate= asks; a bad value is shown, with a 400."""
+        try:
+            return calculate(form, self.request.GET)
+        except CalculatorError as error:
+            self.calculator_error = error
+            error.calculation.error = str(error)
+            return error.calculation
 
 
 class FormDraftView(MonographPageMixin, TemplateView):

@@ -168,9 +168,17 @@ class FormDetailApiTests(TestCase):
         )
         self.assertEqual(sleep["direction"], "benefit")
         self.assertEqual(sleep["certainty"], "low")
-        self.assertEqual(sleep["applicability"], "indirect")
-        self.assertEqual((sleep["studies_improved"], sleep["studies_total"]), (5, 8))
         self.assertEqual(sleep["citations"], ["held2002"])
+        self.assertNotIn("applicability", sleep)  # derived from the studies
+
+    def test_studies_name_their_use(self):
+        (study,) = [s for s in self.data["studies"] if s["name"] == "Held 2002"]
+        self.assertEqual(
+            (study["evidence"], study["evidence_slug"]),
+            ("Sleep quality", "sleep-quality"),
+        )
+        self.assertEqual((study["studies_included"], study["studies_improved"]), (8, 5))
+        self.assertEqual(study["salt"], "oxide")
 
     def test_doses_side_effects_interactions_precautions_faqs(self):
         self.assertEqual(

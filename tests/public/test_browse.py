@@ -29,6 +29,7 @@ class BrowseFixtureMixin:
             name="Magnesium glycinate",
             slug="magnesium-glycinate",
             category="amino-acid-chelate",
+            salt="glycinate",
             elemental_mg_percent=Decimal("14.10"),
             tolerability_notes="Gentle on the gut.",
             absorption_notes="Well absorbed.",
@@ -37,6 +38,7 @@ class BrowseFixtureMixin:
             name="Magnesium oxide",
             slug="magnesium-oxide",
             category="inorganic",
+            salt="oxide",
             elemental_mg_percent=Decimal("60.30"),
             tolerability_notes="Often loosens stools.",
             absorption_notes="Poorly absorbed.",
@@ -52,23 +54,38 @@ class BrowseFixtureMixin:
             slug="magnesium-secretate",
             elemental_mg_percent=Decimal("33.30"),
         )
-        factories.EvidenceFactory(
+        glycinate_sleep = factories.EvidenceFactory(
             form=cls.glycinate,
             indication=cls.sleep,
             direction=Evidence.Direction.BENEFIT,
             certainty=Evidence.Certainty.LOW,
-            applicability=Evidence.Applicability.INDIRECT,
-            studies_improved=5,
-            studies_total=8,
         )
-        factories.EvidenceFactory(
+        # A review of oxide trials: indirect evidence for glycinate.
+        factories.StudyFactory(
+            evidence=glycinate_sleep,
+            name="Oxide review",
+            design="systematic-review",
+            salt="oxide",
+            outcome="Sleep quality",
+            result="mixed",
+            studies_included=8,
+            studies_improved=5,
+        )
+        oxide_sleep = factories.EvidenceFactory(
             form=cls.oxide,
             indication=cls.sleep,
             direction=Evidence.Direction.MIXED,
             certainty=Evidence.Certainty.MODERATE,
-            applicability=Evidence.Applicability.DIRECT,
+        )
+        factories.StudyFactory(
+            evidence=oxide_sleep,
+            name="Oxide trials",
+            design="systematic-review",
+            salt="oxide",
+            outcome="Sleep quality",
+            result="mixed",
+            studies_included=6,
             studies_improved=3,
-            studies_total=6,
         )
         factories.EvidenceFactory(
             form=cls.unpublished,
@@ -126,20 +143,29 @@ class IndicationPageTests(BrowseFixtureMixin, TestCase):
             [
                 [
                     "Magnesium glycinate",
-                    "Improves",
-                    "5 of 8 studies improved",
+                    "Magnesium glycinate may improve sleep quality.",
                     "Low",
-                    "Studies of magnesium in general",
+                    "None: indirect evidence only",
                 ],
                 [
                     "Magnesium oxide",
-                    "Mixed results",
-                    "3 of 6 studies improved",
+                    "Magnesium oxide probably has inconsistent effects on sleep "
+                    "quality.",
                     "Moderate",
-                    "Studies of this form",
+                    "Sleep quality: 3 of 6 studies found an improvement",
                 ],
             ],
         )
+
+    def test_indirect_studies_are_listed_apart_and_never_credited(self):
+        indirect = self.tree.by_id("indirect-evidence")
+        rows = [cells(row) for row in indirect.find("tbody").find_all("tr")]
+        self.assertEqual(len(rows), 1)
+        self.assertTrue(rows[0][0].startswith("Oxide review"))
+        self.assertEqual(rows[0][1], "Magnesium oxide")
+        self.assertEqual(rows[0][3], "Magnesium glycinate")
+        # Oxide's own trials are credited to oxide, not listed as indirect.
+        self.assertNotIn("Oxide trials", indirect.text())
 
     def test_each_row_links_to_the_claim_on_the_monograph(self):
         links = [
@@ -161,7 +187,7 @@ class IndicationPageTests(BrowseFixtureMixin, TestCase):
 
     def test_unpublished_form_is_not_in_the_matrix(self):
         self.assertNotContains(self.response, "Magnesium secretate")
-        self.assertNotContains(self.response, "Worsens")
+        self.assertNotContains(self.response, "worsens")
 
     def test_use_no_published_page_names_has_no_page(self):
         factories.IndicationFactory(name="Migraine", slug="migraine")
@@ -322,10 +348,10 @@ class FormCompareTests(BrowseFixtureMixin, TestCase):
         )
         self.assertEqual(rows["Common side effects"], ["Diarrhoea", "None recorded"])
         evidence = rows["Evidence: Sleep quality"]
-        self.assertIn("Mixed results", evidence[0])
-        self.assertIn("3 of 6 studies improved", evidence[0])
-        self.assertIn("Improves", evidence[1])
-        self.assertIn("studies of magnesium in general", evidence[1])
+        self.assertIn("Probably has inconsistent effects on", evidence[0])
+        self.assertIn("3 of 6 studies found an improvement", evidence[0])
+        self.assertIn("May improve", evidence[1])
+        self.assertIn("studies of this form: none; indirect evidence", evidence[1])
 
     def test_form_without_evidence_for_a_use_says_so(self):
         response = self.client.get(

@@ -271,9 +271,6 @@ class AdminWriter:
                     "indication": str(_rotate(indications, first + index).pk),
                     "direction": "benefit",
                     "certainty": "low",
-                    "applicability": "indirect",
-                    "studies_improved": "1",
-                    "studies_total": "2",
                     "summary": f"{text(index)} [@xss-cite-{index:02d}]",
                     "citations": _rotate(cited, first + index),
                 }
@@ -475,9 +472,6 @@ def front_matter_file(directory, name, version):
                 "indication": topic.replace("NNN", f"{index:03d}"),
                 "direction": "mixed",
                 "certainty": "very-low",
-                "applicability": "direct",
-                "studies_improved": 1,
-                "studies_total": 3,
                 "summary": _rotate(texts, index + version),
             }
             for index, topic in enumerate(topic_names)
