@@ -330,8 +330,13 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             ),
             path(
                 "<path:object_id>/revisions/<int:number>/revert/",
-                view(require_POST(self.revert_view)),
+                view(self.revert_view),
                 name=f"{prefix}_revert",
+            ),
+            path(
+                "<path:object_id>/revisions/<int:number>/undo/",
+                view(self.undo_view),
+                name=f"{prefix}_undo",
             ),
             path(
                 "<path:object_id>/submit/",
@@ -501,6 +506,16 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 raise PermissionDenied
             return self._decide(request, monograph)
         latest, diff, warnings = self.pending_changes(monograph)
+        published = monograph.published_revision
+        approving = (
+            Revision.objects.for_form(monograph.pk)
+            .filter(
+                number__gt=published.number if published else 0,
+                number__lte=latest.number if latest else 0,
+            )
+            .select_related("user")
+            .order_by("number")
+        )
         return TemplateResponse(
             request,
             "admin/monographs/magnesiumform/review.html",
@@ -511,6 +526,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 latest=latest,
                 diff=diff,
                 ul_warnings=warnings,
+                approving=approving,
                 can_publish=can_publish(request.user),
                 events=monograph.review_events.select_related("user", "revision").defer(
                     "revision__document"
@@ -582,8 +598,17 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 form=monograph, action=ReviewEvent.Action.APPROVED
             ).select_related("user")
         }
-        for revision in revisions:
+        latest_digest = revisions[0].digest if revisions else None
+        for index, revision in enumerate(revisions):
             revision.approval = approvals.get(revision.pk)
+            previous = revisions[index + 1] if index + 1 < len(revisions) else None
+            # Reverting to what the monograph already holds would change nothing.
+            revision.can_revert = not revision.deleted and (
+                revision.digest != latest_digest
+            )
+            revision.can_undo = (
+                previous is not None and not revision.deleted and not previous.deleted
+            )
         return TemplateResponse(
             request,
             "admin/monographs/magnesiumform/revisions.html",
@@ -598,23 +623,104 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         )
 
     def revert_view(self, request, object_id, number):
+        """Revert asks first: what would change, and why (required)."""
+        monograph = self._get_monograph(request, object_id, permission="change")
+        revisions = Revision.objects.with_document().for_form(monograph.pk)
+        target = revisions.filter(number=number).first()
+        latest = revisions.order_by("-number").first()
+        if target is None or target.deleted:
+            raise Http404("No such revision to revert to.")
+        if target.digest == latest.digest:
+            messages.error(
+                request, f"Revision {number} is the same as the current content."
+            )
+            return HttpResponseRedirect(self._url("revisions", monograph.pk))
+        reason = request.POST.get("reason", "").strip()
+        if request.method == "POST" and reason:
+            try:
+                revision = services.monograph_revert(
+                    form=monograph,
+                    user=request.user,
+                    revision_number=number,
+                    reason=reason,
+                )
+            except services.WorkflowError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    f"{monograph} is back to revision {number}, saved as revision "
+                    f"{revision.number}. It needs review before readers see it.",
+                )
+            return HttpResponseRedirect(self._url("revisions", monograph.pk))
+        return self._confirm(
+            request,
+            monograph,
+            title=f"Revert {monograph} to revision {number}?",
+            action=f"Revert to revision {number}",
+            target=target,
+            latest=latest,
+            diff=compare(document_load(latest), document_load(target)),
+            missing_reason=request.method == "POST",
+        )
+
+    def undo_view(self, request, object_id, number):
+        """Undo one revision's changes, keeping later edits: shown, then done."""
         monograph = self._get_monograph(request, object_id, permission="change")
         try:
-            revision = services.monograph_revert(
-                form=monograph,
-                user=request.user,
-                revision_number=number,
-                reason=request.POST.get("reason", ""),
+            latest, target, result, undone = services.monograph_undo_preview(
+                form=monograph, revision_number=number
             )
         except services.WorkflowError as error:
             messages.error(request, str(error))
-        else:
-            messages.success(
+            return HttpResponseRedirect(self._url("revisions", monograph.pk))
+        reason = request.POST.get("reason", "").strip()
+        if request.method == "POST" and reason and not result.conflicts:
+            try:
+                revision = services.monograph_undo(
+                    form=monograph,
+                    user=request.user,
+                    revision_number=number,
+                    reason=reason,
+                )
+            except services.WorkflowError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    f"The changes of revision {number} are undone, saved as revision "
+                    f"{revision.number}. It needs review before readers see it.",
+                )
+            return HttpResponseRedirect(self._url("revisions", monograph.pk))
+        diff = compare(document_load(latest), document_load(None, undone))
+        return self._confirm(
+            request,
+            monograph,
+            title=f"Undo revision {number} of {monograph}?",
+            action=f"Undo revision {number}",
+            target=target,
+            latest=latest,
+            diff=diff,
+            conflicts=result.conflicts,
+            nothing_to_do=not result.conflicts and not diff.summary(),
+            missing_reason=request.method == "POST" and not reason,
+        )
+
+    def _confirm(self, request, monograph, *, missing_reason, **context):
+        response = TemplateResponse(
+            request,
+            "admin/monographs/magnesiumform/confirm_revision.html",
+            self._context(
                 request,
-                f"{monograph} is back to revision {number}, saved as revision "
-                f"{revision.number}. It needs review before readers see it.",
-            )
-        return HttpResponseRedirect(self._url("revisions", monograph.pk))
+                context.pop("title"),
+                monograph=monograph,
+                missing_reason=missing_reason,
+                **context,
+            ),
+        )
+        if missing_reason:
+            response.status_code = 400
+        return response
 
     def deleted_view(self, request):
         if not self.has_view_permission(request):
