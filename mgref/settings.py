@@ -95,6 +95,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers anonymous readers' cached pages before any other work,
+    # with the headers the full stack gave them (monographs.caching).
+    "monographs.caching.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Warns once per process when proxies send X-Forwarded-For that
     # DJANGO_PROXY_COUNT does not account for.
@@ -174,6 +177,11 @@ else:
             "LOCATION": "mgref",
         }
     }
+
+# Whether every app server sees the same cache. Only then can the cache hold
+# the public pages' version stamp; a per-process cache reads it from the
+# database on each request instead (monographs.caching).
+MGREF_SHARED_CACHE = bool(REDIS_URL)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Request bodies. A monograph's admin page posts every inline row's fields:

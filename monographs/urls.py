@@ -1,6 +1,10 @@
 from django.urls import path, re_path
 
-from monographs.caching import cached_public_page, monograph_version, site_version
+from monographs.caching import (
+    cached_public_page,
+    monograph_last_modified,
+    site_last_modified,
+)
 from monographs.views import (
     api,
     browse,
@@ -13,15 +17,16 @@ from monographs.views import (
 
 app_name = "monographs"
 
-# Pages drawn from many monographs move with every approval; a monograph's
-# own page moves with its published revision.
-shared = cached_public_page(site_version)
-by_revision = cached_public_page(monograph_version)
+# Every public page is cached under the version stamp, which moves with each
+# approval, deletion and recovery (monographs.caching). Shared pages are dated
+# by the latest approval, a monograph's own pages by its own.
+shared = cached_public_page(site_last_modified)
+monograph_page = cached_public_page(monograph_last_modified)
 
 
 def shared_reading(*params):
     """A shared page whose view reads these query parameters (and no others)."""
-    return cached_public_page(site_version, params)
+    return cached_public_page(site_last_modified, params)
 
 
 urlpatterns = [
@@ -35,7 +40,7 @@ urlpatterns = [
     path(
         "forms/<slug:slug>/",
         # The label-weight calculator answers ?label_mg=&hydrate= on the page.
-        cached_public_page(monograph_version, ("label_mg", "hydrate"))(
+        cached_public_page(monograph_last_modified, ("label_mg", "hydrate"))(
             monographs.FormDetailView.as_view()
         ),
         name="form-detail",
@@ -126,7 +131,7 @@ urlpatterns = [
     path("api/v1/forms/", shared_reading("page")(api.form_list), name="api-form-list"),
     path(
         "api/v1/forms/<slug:slug>/",
-        by_revision(api.form_detail),
+        monograph_page(api.form_detail),
         name="api-form-detail",
     ),
     # Last: any other address under /api/ is a JSON 404.

@@ -1,5 +1,5 @@
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from monographs.search import MAX_QUERY_LENGTH, QueryError, clean_query, search
 from monographs.views.params import page_of
@@ -7,7 +7,7 @@ from monographs.views.params import page_of
 RESULTS_PER_PAGE = 10
 
 
-@require_GET
+@require_safe
 def search_view(request):
     context = {"query": "", "max_length": MAX_QUERY_LENGTH}
     try:

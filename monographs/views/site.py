@@ -3,10 +3,10 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonRespons
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",
@@ -22,7 +22,7 @@ def robots_txt(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     try:
         with connection.cursor() as cursor:
@@ -36,7 +36,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-@require_GET
+@require_safe
 def favicon(request):
     # Looked up per request: the hashed name only exists after collectstatic.
     return HttpResponsePermanentRedirect(static("favicon.svg"))
