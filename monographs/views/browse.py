@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from monographs.findings import findings_for, indirect_studies
@@ -55,7 +55,7 @@ class FormListView(TemplateView):
         )
 
 
-@require_GET
+@require_safe
 def form_compare(request):
     slugs = [
         slug.strip() for slug in request.GET.get("forms", "").split(",") if slug.strip()

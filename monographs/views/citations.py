@@ -1,6 +1,6 @@
 from django.core.validators import slug_re
 from django.http import Http404, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from monographs.citation_styles import citation_label
@@ -62,7 +62,7 @@ def _download(body, content_type, filename):
     return response
 
 
-@require_GET
+@require_safe
 def export_ris(request):
     citations, name = exported_citations(request)
     return _download(
@@ -72,7 +72,7 @@ def export_ris(request):
     )
 
 
-@require_GET
+@require_safe
 def export_bibtex(request):
     citations, name = exported_citations(request)
     return _download(
@@ -80,7 +80,7 @@ def export_bibtex(request):
     )
 
 
-@require_GET
+@require_safe
 def export_csl_json(request):
     citations, name = exported_citations(request)
     response = JsonResponse(
