@@ -1,10 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from monographs import editor_views
-from monographs.sitemaps import SITEMAPS
+from monographs import editor_views, sitemaps
 from monographs.views import site
 
 urlpatterns = [
@@ -15,7 +13,12 @@ urlpatterns = [
         name="markdownx_markdownify",
     ),
     path("markdownx/upload/", editor_views.image_upload, name="markdownx_upload"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
+    path(
+        "sitemap-<slug:section>.xml",
+        sitemaps.sitemap_section,
+        name="sitemap-section",
+    ),
     path("robots.txt", site.robots_txt, name="robots-txt"),
     path("healthz", site.healthz, name="healthz"),
     path("favicon.ico", site.favicon),

@@ -209,23 +209,45 @@ class RecentChangesView(TemplateView):
 
 
 class ChangesFeed(Feed):
-    """Published revisions, newest first: what readers' pages changed to."""
+    """Approved revisions and withdrawals, newest first: what readers' pages
+    changed to, each dated by the approval that published it."""
 
     feed_type = Atom1Feed
     title = "mgref: recent changes"
-    subtitle = "Revisions of magnesium monographs, as reviewers approved them."
+    subtitle = (
+        "Revisions of mgref's magnesium monographs, each dated when a reviewer "
+        "approved it and readers first saw it."
+    )
 
     def link(self):
         return reverse("monographs:change-list")
 
     def published_revisions(self, form_id=None):
-        revisions = Revision.objects.published().select_related("user")
+        """The latest public review events' revisions, each once, with
+        ``approved_at`` set to when readers first saw it."""
+        events = (
+            ReviewEvent.objects.filter(action__in=ReviewEvent.PUBLIC)
+            .select_related("revision", "revision__user")
+            .defer("revision__document")
+            .order_by("-created_at", "-pk")
+        )
         if form_id is not None:
-            revisions = revisions.filter(form_id=form_id)
-        revisions = list(revisions.order_by("-created_at", "-pk")[:FEED_ITEMS])
+            events = events.filter(form_id=form_id)
+        revisions, seen = [], set()
+        for event in events[: FEED_ITEMS * 2]:
+            if event.revision_id in seen:
+                continue
+            seen.add(event.revision_id)
+            revision = event.revision
+            revision.approved_at = event.created_at
+            revisions.append(revision)
+            if len(revisions) == FEED_ITEMS:
+                break
         shown = shown_forms({revision.form_id for revision in revisions}, staff=False)
         for revision in revisions:
-            revision.shown_form = shown[revision.form_id]
+            revision.shown_form = shown.get(revision.form_id) or ShownForm(
+                revision.form_id, revision.name, revision.slug
+            )
         return revisions
 
     def items(self):
@@ -249,12 +271,13 @@ class ChangesFeed(Feed):
         )
 
     def item_pubdate(self, revision):
-        return revision.created_at
+        return revision.approved_at
 
     def item_updateddate(self, revision):
-        return revision.created_at
+        return revision.approved_at
 
     def item_author_name(self, revision):
+        # The public name stored with the revision, never a login name.
         return xml_text(revision.author_name)
 
 
@@ -267,6 +290,12 @@ class MonographHistoryFeed(ChangesFeed):
 
     def title(self, form):
         return xml_text(f"mgref: history of {form.name}")
+
+    def subtitle(self, form):
+        return xml_text(
+            f"Approved revisions of the {form.name} monograph, each dated when "
+            "a reviewer approved it."
+        )
 
     def link(self, form):
         return reverse("monographs:form-history", args=[form.slug])

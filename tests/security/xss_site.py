@@ -198,6 +198,7 @@ class AdminWriter:
                 "group_author": _rotate(SHORT_300, index) if index % 3 == 0 else "",
                 "title": titles[index],
                 "journal": _rotate(SHORT_300, index + 7),
+                "publisher": _rotate(SHORT_300, index + 11),
                 "year": "2020",
                 "volume": _rotate(SHORT_30, index),
                 "issue": _rotate(SHORT_30, index + CITATION_COUNT),
