@@ -474,6 +474,9 @@ def matches(expected, status, location):
     return status == expected
 
 
+SIGNED_IN_ON_HEAD = {"editor", "reviewer", "superuser"}
+
+
 class PermissionMatrixTests(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -688,3 +691,30 @@ class PermissionMatrixTests(TestCase):
                 f"{len(failures)} of {checked} requests got an unexpected status:\n"
                 + "\n".join(failures)
             )
+
+    def test_head_answers_like_get(self):
+        """HEAD is answered wherever GET is, with GET's status and no body."""
+        clients = {role: self.client_for(role) for role in ROLES}
+        failures = []
+        checked = 0
+        for route in url_routes():
+            for case in MATRIX.get(route, []):
+                if case.method != "get" or case.fresh_client:
+                    continue
+                url = case.url.format(**self.samples)
+                for role in ROLES:
+                    if route == "admin/login/" and role in SIGNED_IN_ON_HEAD:
+                        # Django's AdminSite.login sends a signed-in user on
+                        # only for GET; a HEAD gets the form's 200. Harmless.
+                        continue
+                    get = outcome_of(clients[role].get(url))
+                    head_response = clients[role].head(url)
+                    head = outcome_of(head_response)
+                    checked += 1
+                    if head != get or head_response.content:
+                        failures.append(
+                            f"{route}\n    HEAD {url} as {role}: got {head}, "
+                            f"GET got {get}"
+                        )
+        self.assertGreater(checked, 300)
+        self.assertEqual(failures, [])
