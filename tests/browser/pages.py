@@ -32,4 +32,5 @@ PUBLIC_PAGES = {
     "history": "/forms/magnesium-glycinate/history/",
     "permalink": "/forms/magnesium-glycinate/revisions/1/",
     "diff": "/forms/magnesium-glycinate/diff/?from=1&to=2",
+    "api": "/api/",
 }
