@@ -106,7 +106,15 @@ def _summary(request, form, publication, synonyms):
         "elemental_mg_percent": str(form.elemental_mg_percent),
         "formula_basis": form.formula_basis,
         "revision": revision.number,
-        "last_reviewed": publication.approved_at.isoformat(),
+        "published_at": publication.approved_at.isoformat(),
+        # Only a named person's approval is a review (the seed's, or an
+        # import's without --publish, is not): otherwise both are null.
+        "last_reviewed": (
+            publication.approved_at.isoformat()
+            if publication.approved_by_name
+            else None
+        ),
+        "reviewed_by": publication.approved_by_name or None,
         "url": request.build_absolute_uri(form.get_absolute_url()),
         "api_url": request.build_absolute_uri(
             reverse("monographs:api-form-detail", args=[form.slug])

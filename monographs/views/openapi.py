@@ -208,7 +208,16 @@ def components():
         },
         "formula_basis": {"type": "string"},
         "revision": {"type": "integer", "minimum": 1},
-        "last_reviewed": {"type": "string", "format": "date-time"},
+        "published_at": {"type": "string", "format": "date-time"},
+        "last_reviewed": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When a named reviewer approved it; null if no one did.",
+        },
+        "reviewed_by": {
+            "type": ["string", "null"],
+            "description": "The reviewer's public name; null if no one reviewed it.",
+        },
         "url": {"type": "string", "format": "uri"},
         "api_url": {"type": "string", "format": "uri"},
     }

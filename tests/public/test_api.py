@@ -71,7 +71,7 @@ class FormListApiTests(TestCase):
         slugs = [item["slug"] for item in first + data["results"]]
         self.assertEqual(slugs, [f"magnesium-api-{n:02d}" for n in range(25)])
 
-    def test_each_form_carries_revision_and_last_reviewed(self):
+    def test_each_form_carries_revision_and_publication_date(self):
         results = get_json(self.client, LIST_URL)["results"]
         first = results[0]
         self.assertEqual(first["slug"], "magnesium-api-00")
@@ -80,8 +80,9 @@ class FormListApiTests(TestCase):
             first["revision"], Revision.objects.latest_number(self.forms[0].pk)
         )
         self.assertGreater(first["revision"], 1)
-        self.assertIsNotNone(first["last_reviewed"])
-        self.assertRegex(first["last_reviewed"], r"^\d{4}-\d{2}-\d{2}T")
+        self.assertRegex(first["published_at"], r"^\d{4}-\d{2}-\d{2}T")
+        # Approved by no named person: not a review.
+        self.assertEqual((first["last_reviewed"], first["reviewed_by"]), (None, None))
         self.assertEqual(first["synonyms"], ["Magnesium api zero"])
         self.assertEqual(first["url"], "http://testserver/forms/magnesium-api-00/")
         self.assertEqual(
@@ -91,7 +92,7 @@ class FormListApiTests(TestCase):
         for item in results:
             with self.subTest(slug=item["slug"]):
                 self.assertIsInstance(item["revision"], int)
-                self.assertTrue(item["last_reviewed"])
+                self.assertTrue(item["published_at"])
 
     def test_unpublished_forms_are_absent(self):
         everything = json.dumps(
@@ -153,6 +154,7 @@ class FormDetailApiTests(TestCase):
             self.data["revision"], Revision.objects.latest_number(self.form.pk)
         )
         self.assertTrue(self.data["last_reviewed"].startswith("2024-03-05T10:30:00"))
+        self.assertEqual(self.data["reviewed_by"], "Ada Lovelace")
 
     def test_sections_are_rendered(self):
         sections = self.data["sections_html"]
