@@ -70,7 +70,7 @@ class EditorialJourneyTests:
         # All of it under the site's Content-Security-Policy, which blocked nothing.
         assert not [m for m in editor_session.console_errors if "Content Security" in m]
 
-    def test_a_stale_copy_is_refused(self, seeded, live_server, sessions):
+    def test_a_stale_copy_is_merged_not_refused(self, seeded, live_server, sessions):
         EditorFactory(username="first")
         EditorFactory(username="second")
         first = sessions().new_page()
@@ -87,14 +87,15 @@ class EditorialJourneyTests:
             "was changed successfully"
         )
 
+        # The same field: both versions are shown and the second editor's is
+        # kept in the form (tests/browser/test_editorial_desk.py goes further).
         second.fill("#id_summary", "The second editor's summary.")
         second.fill("#id_edit_summary", "Another rewrite")
         second.click("input[name=_continue]")
-        expect(second.locator(".errornote, .errorlist").first).to_be_visible()
-        expect(second.locator("body")).to_contain_text(
-            "Someone else saved this monograph"
+        expect(second.locator(".merge-panel")).to_contain_text(
+            "The first editor's summary."
         )
         expect(second.locator("body")).to_contain_text("Rewrite the summary")
-        assert MagnesiumForm.objects.get(slug="magnesium-glycinate").summary == (
-            "The first editor's summary."
+        expect(second.locator("#id_summary")).to_have_value(
+            "The second editor's summary."
         )
