@@ -777,6 +777,8 @@ def import_plan(records):
                     and not values.get("authors")
                 ):
                     continue
+                if name == "authors" and _fewer_authors(new, old):
+                    continue  # a shorter list of the same authors says less
                 changes.append(
                     (_label(name), _shown(citation, name), _shown_value(name, new))
                 )
@@ -808,6 +810,16 @@ def import_plan(records):
                 planned.errors += _messages(error)
         plan.append(planned)
     return plan
+
+
+def _listed(authors):
+    return [name.strip() for name in authors.split(",") if not is_et_al(name)]
+
+
+def _fewer_authors(new, old):
+    """True when ``new`` lists only the first of ``old``'s authors."""
+    new_names, old_names = _listed(new), _listed(old)
+    return len(new_names) < len(old_names) and old_names[: len(new_names)] == new_names
 
 
 def _label(name):

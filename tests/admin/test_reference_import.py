@@ -13,7 +13,7 @@ from django.test import TestCase
 from django.utils.html import escape
 
 from monographs.models import Citation, Revision
-from monographs.references_import import references_parse
+from monographs.references_import import import_plan, references_parse
 from tests import factories
 
 IMPORT = "/admin/monographs/citation/import/"
@@ -392,6 +392,17 @@ class ParserTests(TestCase):
         )
         [record] = references_parse(text)[1]
         self.assertEqual(record.values["pmcid"], "PMC1234567")
+
+
+class UpdateRulesTests(TestCase):
+    def test_a_shorter_author_list_does_not_replace_a_longer_one(self):
+        factories.CitationFactory(
+            key="schuette1994", authors="Schuette SA, Lashner BA", pmid="7815675"
+        )
+        text = "TY  - JOUR\nAU  - Schuette, S. A.\nN1  - PMID: 7815675\nER  -\n"
+        [item] = import_plan(references_parse(text)[1])
+        self.assertEqual(item.action, "unchanged")
+        self.assertEqual(item.citation.authors, "Schuette SA, Lashner BA")
 
 
 class IncompleteCitationTests(TestCase):
