@@ -477,8 +477,18 @@ class ProgressAndSummaryTests(TemporaryFolderMixin, TestCase):
         self.assertEqual(run.code, 0, run.err)
         self.assertIn("1/20 files", run.err)
         self.assertIn(f"[{'#' * 30}] 20/20 files", run.err)
+        # The rate so far, and the time the rest will take at that rate.
+        self.assertRegex(run.err, r"1/20 files, \d+\.\d files/s, \d+ s left")
+        self.assertRegex(run.err, r"20/20 files, \d+\.\d files/s, 0 s left")
         self.assertIn(summary_line(created=20) + ".", run.out)
         self.assertNotIn("files", run.out.replace(summary_line(created=20), ""))
+
+    def test_time_left_reads_naturally(self):
+        from monographs.management.commands.import_monographs import _duration
+
+        self.assertEqual(_duration(41.6), "42 s")
+        self.assertEqual(_duration(185), "3 min 5 s")
+        self.assertEqual(_duration(3720), "1 h 2 min")
 
     def test_no_progress_bar_with_three_files(self):
         self.write_new_forms(3)

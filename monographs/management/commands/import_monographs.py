@@ -1,5 +1,6 @@
 import difflib
 import sys
+import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -55,6 +56,7 @@ class Command(BaseCommand):
             raise CommandError("No files found at the paths given.")
         totals = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         show_progress = len(files) >= PROGRESS_FROM and options["verbosity"] > 0
+        self._started = time.monotonic()
         imported_from = {}
         for index, path in enumerate(files, start=1):
             try:
@@ -118,8 +120,12 @@ class Command(BaseCommand):
 
     def _progress(self, done, total, width=30):
         filled = width * done // total
+        elapsed = time.monotonic() - self._started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate else 0.0
         self.stderr.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files",
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files, "
+            f"{rate:.1f} files/s, {_duration(left)} left ",
             ending="",
         )
         self.stderr.flush()
@@ -147,3 +153,15 @@ class Command(BaseCommand):
             f"{totals['unchanged']} unchanged, {totals['failed']} failed"
             + (" (stopped early)." if stopped else ".")
         )
+
+
+def _duration(seconds):
+    """Seconds as a short, readable time left: "42 s", "3 min 5 s", "1 h 2 min"."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
