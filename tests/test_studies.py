@@ -17,8 +17,11 @@ from monographs.findings import (
     use_findings,
 )
 from monographs.history import change_context
+from monographs.importer import parse_file
 from monographs.models import Evidence, Revision, Study
+from monographs.services import seed_load
 from tests import factories
+from tests.importing import TemporaryFolderMixin, run_export, run_import
 
 
 class StudyValidationTests(TestCase):
@@ -324,3 +327,62 @@ class StudyDocumentTests(TestCase):
         (use,) = loaded.evidence
         self.assertEqual(use.indirectness, 0)
         self.assertFalse(hasattr(use, "studies_total"))
+
+
+class StudyImportExportTests(TemporaryFolderMixin, TestCase):
+    """Studies travel in the front matter, naming their use."""
+
+    @classmethod
+    def setUpTestData(cls):
+        seed_load()
+
+    def export_glycinate(self):
+        run_export(self.folder)
+        return self.folder / "g" / "magnesium-glycinate.md"
+
+    def test_the_export_lists_each_study_under_its_use(self):
+        parsed = parse_file(self.export_glycinate())
+        mah = [row for row in parsed.studies if row["name"] == "Mah 2021"]
+        self.assertEqual(
+            [(row["evidence"], row["outcome"]) for row in mah],
+            [
+                ("Sleep quality", "sleep onset latency"),
+                ("Sleep quality", "total sleep time"),
+            ],
+        )
+        self.assertEqual(mah[0]["effect_estimate"], "-17.36")
+        self.assertEqual(mah[0]["citations"], ["mah2021"])
+        self.assertNotIn("editor_notes", self.export_glycinate().read_text())
+
+    def test_an_edited_study_is_imported_as_a_change(self):
+        path = self.export_glycinate()
+        path.write_text(
+            path.read_text().replace("participants: 12\n", "participants: 13\n")
+        )
+        run = run_import(path)
+        self.assertEqual(run.code, 0, run.err)
+        self.assertIn("1 updated", run.out)
+        study = Study.objects.get(name="Schuette 1994")
+        self.assertEqual(study.participants, 13)
+
+    def test_a_study_of_a_use_the_file_does_not_list_is_refused(self):
+        path = self.export_glycinate()
+        path.write_text(
+            path.read_text().replace(
+                "- evidence: Hypomagnesemia\n", "- evidence: Migraine\n"
+            )
+        )
+        run = run_import(path)
+        self.assertNotEqual(run.code, 0)
+        self.assertIn("belongs to the use 'Migraine'", run.err)
+
+    def test_a_bad_estimate_names_the_field(self):
+        path = self.export_glycinate()
+        path.write_text(
+            path.read_text().replace(
+                "effect_estimate: '-17.36'", "effect_estimate: 'minus seventeen'"
+            )
+        )
+        run = run_import(path)
+        self.assertNotEqual(run.code, 0)
+        self.assertIn("study 'effect_estimate'", run.err)
