@@ -5,7 +5,8 @@ revisions, approvals and search documents are what real use would leave.
 The seed content, then citations up to CITATIONS, published forms up to FORMS
 (each with evidence, doses, side effects, precautions, interactions and
 FAQs), REVISIONS revisions of Magnesium glycinate (every APPROVE_EVERY-th
-approved), and IMPORT_FILES files in the importer's front-matter layout.
+approved), and IMPORT_FILES pages in seed 004's layout (a static site's
+medicine pages, a folder per first letter) for import_monographs.
 """
 
 import time
@@ -18,8 +19,6 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from monographs import services
-from monographs.documents import document_load
-from monographs.exporter import monograph_markdown
 from monographs.history import change_context
 from monographs.models import (
     FAQ,
@@ -40,7 +39,7 @@ FORMS = 50
 CITATIONS = 2_000
 REVISIONS = 10_000
 APPROVE_EVERY = 100
-IMPORT_FILES = 500
+IMPORT_FILES = 2_000
 HISTORY_SLUG = "magnesium-glycinate"
 # Revisions written per transaction: one per revision is far slower on SQLite.
 REVISIONS_PER_TRANSACTION = 250
@@ -247,23 +246,86 @@ def add_revisions(editor, reviewer, total=REVISIONS, progress=None):
             progress(f"{number:,}/{total:,} revisions, {rate:,.0f}/s")
 
 
-def import_files(folder, count=IMPORT_FILES):
-    """Write ``count`` files, each a new monograph shaped like the published glycinate.
+# A page of a static site of medicine pages, as seed 004 is: Jekyll front
+# matter, then fixed sections. Front matter gives what a new form needs.
+PAGE_004 = """---
+layout: minimal-medicine
+title: {title}
+{facts}---
 
-    One file per monograph: import_monographs refuses two files describing
-    the same form in one run.
+# {title}
+### Generic Name
+{title}
+
+### Usage
+{title} is used as a dietary supplement to raise magnesium intake. {usage}
+
+### Dosage
+Follow the product label; doses are given in elemental magnesium. {dosage}
+
+### Side Effects
+Common side effects are generally mild and include:
+
+* Diarrhea
+* Nausea
+* Stomach upset
+
+Less common but more serious side effects, requiring medical attention, include:
+
+* Low blood pressure
+* Irregular heartbeat
+
+### How it Works
+The magnesium in {title} is released in the gut and absorbed in the small intestine.
+
+### Precautions
+* **Kidney Disease:** Magnesium can accumulate when the kidneys clear it poorly.
+* **Interactions:** Separate it from antibiotics and bisphosphonates by some hours.
+
+### FAQs
+
+* **Q: Can I take {title} with food?** A: Yes; food may reduce stomach upset.
+* **Q: How should I store it?** A: In a cool, dry place.
+
+**Disclaimer:** This page is synthetic benchmark content, not advice.
+"""
+NEW_FACTS = "category: organic-salt\nelemental_mg_percent: 12.5\n"
+# One import file in this many updates an existing published form.
+UPDATE_EVERY = 40
+
+
+def import_files(folder, count=IMPORT_FILES):
+    """Write ``count`` pages in seed 004's layout, a folder per first letter.
+
+    Most describe new forms; every UPDATE_EVERY-th rewrites a published form
+    (each form once: import_monographs refuses two files for one monograph).
     """
-    publication = Publication.objects.select_related("revision").get(
-        slug=HISTORY_SLUG, withdrawn=False
+    published = list(
+        Publication.objects.live()
+        .exclude(slug=HISTORY_SLUG)
+        .order_by("name")
+        .values_list("name", flat=True)
     )
-    state = document_load(publication.revision)
-    state.synonyms = []
-    folder.mkdir(parents=True, exist_ok=True)
+    updates = iter(published)
+    letters = "abcdefghijklmnopqrstuvwxyz"
     for number in range(1, count + 1):
-        state.form.name = f"Magnesium imported form {number:03d}"
-        state.form.slug = f"magnesium-imported-form-{number:03d}"
-        path = folder / f"{state.form.slug}.md"
-        path.write_text(monograph_markdown(state), encoding="utf-8")
+        existing = next(updates, None) if number % UPDATE_EVERY == 0 else None
+        if existing is not None:
+            title, facts = existing, ""
+        else:
+            # Spread over the alphabet, as a real site's folders are.
+            letter = letters[number % len(letters)]
+            title, facts = f"Magnesium {letter}form {number:05d}", NEW_FACTS
+        text = PAGE_004.format(
+            title=title,
+            facts=facts,
+            usage=f"Benchmark page {number}.",
+            dosage=f"Revision written by import file {number}.",
+        )
+        stem = title.lower().removeprefix("magnesium ").replace(" ", "-")
+        path = folder / stem[0] / f"{stem}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def describe():
