@@ -128,7 +128,8 @@ def error_summary(form, inline_admin_formsets):
                 for m in messages_
             ]
             continue
-        label = form.fields[name].label if name in form.fields else name
+        field = form.fields.get(name)
+        label = (field and field.label) or capfirst(name.replace("_", " "))
         anchor = form[name].id_for_label if name in form.fields else "content-main"
         errors += [{"label": label, "message": m, "anchor": anchor} for m in messages_]
     for inline in inline_admin_formsets:
@@ -147,7 +148,8 @@ def error_summary(form, inline_admin_formsets):
                 in_form = name in row.fields and name != "__all__"
                 label = f"{capfirst(inline.opts.verbose_name)} #{index + 1}"
                 if in_form:
-                    label = f"{label}: {row.fields[name].label}"
+                    field_label = row.fields[name].label or name.replace("_", " ")
+                    label = f"{label}: {field_label}"
                 anchor = (
                     row[name].id_for_label if in_form else f"{formset.prefix}-{index}"
                 )

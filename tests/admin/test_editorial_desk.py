@@ -90,6 +90,7 @@ class ChangePageTests(TestCase):
         self.assertIn('href="#id_elemental_mg_percent"', summary)
         self.assertIn('href="#id_doses-0-maximum_mg"', summary)
         self.assertIn("Give an edit summary", summary)
+        self.assertIn(">Edit summary</a>", summary)
         # Above the form's fields.
         self.assertLess(html.index('id="error-summary"'), html.index('name="name"'))
 
