@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
 
 
 @dataclass
@@ -28,6 +29,44 @@ def describe_invalid(instance, error):
     ]
 
 
+def _held_relations(instance, *given):
+    """Foreign keys given as saved instances: they exist, so validating them
+    would only ask the database again (one query each)."""
+    return [
+        name
+        for values in given
+        for name, value in values.items()
+        if isinstance(value, models.Model)
+        and value.pk is not None
+        and not value._state.adding
+        and instance._meta.get_field(name).is_relation
+    ]
+
+
+def _full_clean(instance, *, held):
+    """Model.full_clean, without asking the database whether the foreign keys
+    in ``held`` exist. Unlike full_clean(exclude=...), every unique check and
+    constraint still runs, those fields included."""
+    errors = {}
+    for check in (
+        lambda: instance.clean_fields(exclude=held),
+        instance.clean,
+    ):
+        try:
+            check()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    # As full_clean does: unique checks only for fields that passed.
+    failed = {name for name in errors if name != NON_FIELD_ERRORS}
+    for check in (instance.validate_unique, instance.validate_constraints):
+        try:
+            check(exclude=failed)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def row_upsert(model, lookup, values, counts, *, citations=None):
     """Create or update one row so that it holds ``values``; save only on change."""
     instance = model.objects.filter(**lookup).first()
@@ -41,13 +80,16 @@ def row_upsert(model, lookup, values, counts, *, citations=None):
             changed = True
     if changed:
         try:
-            instance.full_clean()
+            _full_clean(instance, held=_held_relations(instance, lookup, values))
         except ValidationError as error:
             raise ValidationError(describe_invalid(instance, error)) from None
         instance.save()
     if citations is not None:
         wanted = {citation.pk for citation in citations}
-        current = set(instance.citations.values_list("pk", flat=True))
+        # A row just created has none yet: no need to ask.
+        current = (
+            set() if created else set(instance.citations.values_list("pk", flat=True))
+        )
         if wanted != current:
             instance.citations.set(wanted)
             changed = True
