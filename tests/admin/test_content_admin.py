@@ -277,6 +277,29 @@ class RowAdminTests(TestCase):
     def setUp(self):
         self.client.force_login(self.editor)
 
+    def test_a_rows_own_page_cannot_move_it_to_another_monograph(self):
+        other = factories.MagnesiumFormFactory()
+        revisions = Revision.objects.for_form(other.pk).count()
+        for model_name, factory in [
+            ("synonym", factories.SynonymFactory),
+            ("evidence", factories.EvidenceFactory),
+            ("formsideeffect", factories.FormSideEffectFactory),
+            ("dose", factories.DoseFactory),
+            ("interaction", factories.InteractionFactory),
+            ("precaution", factories.PrecautionFactory),
+            ("faq", factories.FAQFactory),
+        ]:
+            with self.subTest(model=model_name):
+                row = factory(form=self.form)
+                url = f"/admin/monographs/{model_name}/{row.pk}/change/"
+                data = form_data(self.client.get(url), f"{model_name}_form")
+                self.assertNotIn("form", data)
+                data.update(form=str(other.pk), edit_summary="Try to move it")
+                self.client.post(url, data)
+                row.refresh_from_db()
+                self.assertEqual(row.form_id, self.form.pk)
+        self.assertEqual(Revision.objects.for_form(other.pk).count(), revisions)
+
     def test_every_row_admin_has_markdown_editors(self):
         for model_name, field, factory in [
             ("evidence", "summary", factories.EvidenceFactory),
