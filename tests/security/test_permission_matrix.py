@@ -193,7 +193,19 @@ MATRIX = {
         get("/api/v1/forms/{published}/", every(200)),
         get("/api/v1/forms/{draft}/", every(404)),
     ],
+    "api/": [get("/api/", every(200))],
+    "api/v1/": [get("/api/v1/", every(200))],
+    "api/v1/openapi.json": [get("/api/v1/openapi.json", every(200))],
+    # Any other address under /api/ is a JSON 404; writes a JSON 405.
+    "^api/(?P<rest>.*)$": [
+        get("/api/v1/nothing/", every(404)),
+        Case("/api/v1/nothing/", every(405), method="post"),
+    ],
     "sitemap.xml": [get("/sitemap.xml", every(200))],
+    "sitemap-<slug:section>.xml": [
+        get("/sitemap-forms.xml", every(200)),
+        get("/sitemap-nothing.xml", every(404)),
+    ],
     "robots.txt": [get("/robots.txt", every(200))],
     "healthz": [get("/healthz", every(200))],
     "favicon.ico": [get("/favicon.ico", every(Redirect("/static/", 301)))],
@@ -253,6 +265,12 @@ MATRIX = {
             "/admin/monographs/citation",
             staff(Redirect("/admin/monographs/citation/", 301)),
         ),
+    ],
+    # The reference import: staff who may add and change citations; an
+    # empty post is a 400 that says what is missing.
+    "admin/monographs/citation/import/": [
+        get("/admin/monographs/citation/import/", staff(200)),
+        Case("/admin/monographs/citation/import/", staff(400), method="post"),
     ],
     "admin/auth/user/<id>/password/": [
         get("/admin/auth/user/{auth_user_pk}/password/", expect(LOGIN, 403, 403, 200)),
