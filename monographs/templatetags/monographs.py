@@ -27,3 +27,12 @@ def elemental_mg(form, salt_mg):
 def iso(value):
     """A datetime as HTML's datetime attribute wants it: to the second."""
     return value.isoformat(timespec="seconds") if value else ""
+
+
+@register.filter
+def index(sequence, position):
+    """``sequence[position]``, or "" past its end."""
+    try:
+        return sequence[position]
+    except (IndexError, TypeError, KeyError):
+        return ""

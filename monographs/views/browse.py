@@ -1,7 +1,7 @@
-from decimal import Decimal
-
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
@@ -15,19 +15,26 @@ from monographs.selectors import (
 )
 
 MAX_COMPARED = 4
-CHART_WIDTH = 300
+
+
+def trail(*steps):
+    """Breadcrumbs from Home: (name, URL name or address) each, the page last."""
+    return [
+        (name, target if target.startswith("/") else reverse(target))
+        for name, target in (("Home", "monographs:home"), *steps)
+    ]
 
 
 def elemental_chart(forms):
-    """Bars for an inline SVG chart of elemental magnesium, largest first."""
+    """Bars of the elemental magnesium chart, largest first.
+
+    Each bar's width is the form's percentage, drawn on a track that stands
+    for the whole compound (an SVG viewBox 100 wide).
+    """
     ranked = sorted(forms, key=lambda form: form.elemental_mg_percent, reverse=True)
-    bars = []
-    for index, form in enumerate(ranked):
-        width = round(CHART_WIDTH * form.elemental_mg_percent / Decimal(100), 1)
-        bars.append(
-            {"form": form, "y": index * 26, "width": width, "value_x": width + 196}
-        )
-    return bars
+    return [
+        {"form": form, "width": round(form.elemental_mg_percent, 1)} for form in ranked
+    ]
 
 
 class HomeView(TemplateView):
@@ -50,33 +57,68 @@ class FormListView(TemplateView):
         return super().get_context_data(
             forms=forms,
             chart=elemental_chart(forms),
-            chart_height=len(forms) * 26,
+            max_compared=MAX_COMPARED,
+            crumbs=trail(("Forms", "monographs:form-list")),
             **kwargs,
         )
 
 
+def compared_slugs(request):
+    """The forms ?forms= names, in order: repeated (?forms=a&forms=b, as the
+    forms list's checkboxes send them), separated by commas (?forms=a,b), or
+    both."""
+    return [
+        slug.strip()
+        for value in request.GET.getlist("forms")
+        for slug in value.split(",")
+        if slug.strip()
+    ]
+
+
+def compare_query(slugs):
+    """The query string comparing ``slugs``, one ?forms= each."""
+    return urlencode([("forms", slug) for slug in slugs])
+
+
+def compare_problem(slugs, forms):
+    """Why ``slugs`` cannot be compared, in words, or None."""
+    if len(slugs) < 2:
+        return (
+            "Choose at least two forms to compare: tick them below, or give "
+            "their addresses, e.g. ?forms=magnesium-glycinate&forms=magnesium-citrate."
+        )
+    if len(slugs) > MAX_COMPARED:
+        return (
+            f"You asked for {len(slugs)} forms; the comparison fits at most "
+            f"{MAX_COMPARED}."
+        )
+    if len(set(slugs)) != len(slugs):
+        return "Each form can appear only once in a comparison."
+    unknown = [slug for slug in slugs if slug not in forms]
+    if unknown:
+        return f"No published form has the address {', '.join(unknown)}."
+    return None
+
+
 @require_safe
 def form_compare(request):
-    slugs = [
-        slug.strip() for slug in request.GET.get("forms", "").split(",") if slug.strip()
-    ]
+    slugs = compared_slugs(request)
     forms = {form.slug: form for form in published_forms()}
-    problem = None
-    if len(slugs) < 2:
-        problem = "Choose at least two forms to compare, e.g. ?forms=magnesium-glycinate,magnesium-citrate."
-    elif len(slugs) > MAX_COMPARED:
-        problem = f"You asked for {len(slugs)} forms; the comparison fits at most {MAX_COMPARED}."
-    elif len(set(slugs)) != len(slugs):
-        problem = "Each form can appear only once in a comparison."
-    else:
-        unknown = [slug for slug in slugs if slug not in forms]
-        if unknown:
-            problem = f"No published form has the address {', '.join(unknown)}."
+    crumbs = trail(
+        ("Forms", "monographs:form-list"), ("Compare", request.get_full_path())
+    )
+    problem = compare_problem(slugs, forms)
     if problem:
         return render(
             request,
             "monographs/magnesiumform_compare.html",
-            {"problem": problem, "all_forms": forms.values()},
+            {
+                "problem": problem,
+                "all_forms": forms.values(),
+                "asked": set(slugs),
+                "max_compared": MAX_COMPARED,
+                "crumbs": crumbs,
+            },
             status=400,
         )
     chosen = [forms[slug] for slug in slugs]
@@ -106,13 +148,19 @@ def form_compare(request):
         )
         for indication in indications
     ]
+    # Each form's common side effects, and whether its monograph lists any
+    # side effect at all: one that lists none does not cover them yet, which
+    # is not the same as having none.
     common = {
-        form.pk: [
-            row
-            for row in side_effects
-            if row.form_id == form.pk
-            and row.frequency == FormSideEffect.Frequency.COMMON
-        ]
+        form.pk: (
+            [
+                row
+                for row in side_effects
+                if row.form_id == form.pk
+                and row.frequency == FormSideEffect.Frequency.COMMON
+            ],
+            any(row.form_id == form.pk for row in side_effects),
+        )
         for form in chosen
     }
     return render(
@@ -123,6 +171,18 @@ def form_compare(request):
             "matrix": matrix,
             "common_side_effects": [common[form.pk] for form in chosen],
             "all_forms": forms.values(),
+            # Each column's "remove" link, while more than two remain.
+            "remove_queries": [
+                compare_query([other for other in slugs if other != slug])
+                if len(slugs) > 2
+                else None
+                for slug in slugs
+            ],
+            "addable": [form for form in forms.values() if form.slug not in slugs]
+            if len(slugs) < MAX_COMPARED
+            else [],
+            "max_compared": MAX_COMPARED,
+            "crumbs": crumbs,
         },
     )
 
@@ -132,11 +192,14 @@ class TopicListView(TemplateView):
 
     topic = None  # "indication" or "side_effect"
     context_object_name = None
+    crumb = None  # (name, URL name) of the list
 
     def get_context_data(self, **kwargs):
         topics = list(published_topics(self.topic).values())
         return super().get_context_data(
-            **{self.context_object_name: topics, "object_list": topics}, **kwargs
+            **{self.context_object_name: topics, "object_list": topics},
+            crumbs=trail(self.crumb),
+            **kwargs,
         )
 
 
@@ -147,6 +210,7 @@ class TopicDetailView(TemplateView):
     kind = None  # the row kind naming the topic
     rows_name = None
     topic_context_name = None
+    crumb = None  # (name, URL name) of the list
 
     def get(self, request, *args, **kwargs):
         self.monographs = published_monographs()
@@ -175,6 +239,7 @@ class TopicDetailView(TemplateView):
             object=topic,
             **{self.topic_context_name: topic, self.rows_name: rows},
             **self.extra_context_for(rows),
+            crumbs=trail(self.crumb, (topic.name, topic.get_absolute_url())),
             **kwargs,
         )
 
@@ -186,6 +251,7 @@ class IndicationListView(TopicListView):
     template_name = "monographs/indication_list.html"
     topic = "indication"
     context_object_name = "indications"
+    crumb = ("Uses", "monographs:indication-list")
 
 
 class IndicationDetailView(TopicDetailView):
@@ -195,6 +261,7 @@ class IndicationDetailView(TopicDetailView):
     template_name = "monographs/indication_detail.html"
     topic, kind, rows_name = "indication", "evidence", "evidence"
     topic_context_name = "indication"
+    crumb = ("Uses", "monographs:indication-list")
 
     def extra_context_for(self, rows):
         by_form = {monograph.form.pk: monograph for monograph in self.monographs}
@@ -206,12 +273,14 @@ class SideEffectListView(TopicListView):
     template_name = "monographs/sideeffect_list.html"
     topic = "side_effect"
     context_object_name = "side_effects"
+    crumb = ("Side effects", "monographs:side-effect-list")
 
 
 class SideEffectDetailView(TopicDetailView):
     template_name = "monographs/sideeffect_detail.html"
     topic, kind, rows_name = "side_effect", "side_effects", "reports"
     topic_context_name = "sideeffect"
+    crumb = ("Side effects", "monographs:side-effect-list")
 
 
 class InteractionListView(TemplateView):
@@ -236,4 +305,8 @@ class InteractionListView(TemplateView):
         for group in interactions:
             group["forms"].sort(key=lambda form: form.name)
             group["all_forms"] = len(group["forms"]) == len(monographs)
-        return super().get_context_data(interactions=interactions, **kwargs)
+        return super().get_context_data(
+            interactions=interactions,
+            crumbs=trail(("Interactions", "monographs:interaction-list")),
+            **kwargs,
+        )
