@@ -58,6 +58,8 @@ class RenderedRow:
     row: object
     html: str = ""
     extra_citations: list = field(default_factory=list)
+    # A row's other Markdown fields, rendered: {"mechanism": html}.
+    more: dict = field(default_factory=dict)
 
     @property
     def refs(self):
@@ -147,9 +149,14 @@ class MonographPage:
         self._recorder.add(text, html, keys)
         return html
 
-    def _row(self, row, text=""):
+    def _row(self, row, text="", *, before=()):
+        """A row's main text rendered; ``before``: names of its Markdown fields
+        shown ahead of that text (rendered first, in reading order)."""
+        more = {name: self._text(getattr(row, name)) for name in before}
         html = self._text(text)
         in_text = set(citation_keys(text))
+        for name in before:
+            in_text.update(citation_keys(getattr(row, name)))
         # Attached citations the text does not mark: numbered after it, with
         # an anchor so that the reference list links back here too.
         extra = [
@@ -157,7 +164,7 @@ class MonographPage:
             for citation in row.cited
             if citation.key not in in_text
         ]
-        return RenderedRow(row=row, html=html, extra_citations=extra)
+        return RenderedRow(row=row, html=html, extra_citations=extra, more=more)
 
     def _render(self):
         form = self.form
@@ -189,7 +196,10 @@ class MonographPage:
             for row in self.side_effects
             if row.seriousness == FormSideEffect.Seriousness.SEEK_ATTENTION
         ]
-        self.interaction_rows = [self._row(row) for row in self.interactions]
+        self.interaction_rows = [
+            self._row(row, row.management, before=["mechanism"])
+            for row in self.interactions
+        ]
         self.precaution_notes = self._text(form.precaution_notes)
         self.precaution_rows = [self._row(row, row.text) for row in self.precautions]
         self.mechanism = self._text(form.mechanism)

@@ -279,17 +279,13 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         self._point_out_unused_citations(request, form.instance)
 
     def _point_out_unused_citations(self, request, monograph):
-        text_fields = {
-            "evidence": "summary",
-            "side_effects": "notes",
-            "doses": "notes",
-            "precautions": "text",
-        }
         unused = []
-        for relation, text_field in text_fields.items():
-            for row in getattr(monograph, relation).prefetch_related("citations"):
-                text = getattr(row, text_field)
-                if not text:
+        for kind in ROW_KINDS_BY_NAME.values():
+            if not kind.cites:
+                continue
+            for row in getattr(monograph, kind.name).prefetch_related("citations"):
+                text = "\n".join(getattr(row, name) for name in kind.markdown_fields)
+                if not text.strip():
                     continue
                 cited = set(citation_keys(text))
                 unused += [

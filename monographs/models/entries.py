@@ -379,8 +379,10 @@ class Interaction(models.Model):
         max_length=300, blank=True, help_text="e.g. 'doxycycline, minocycline'."
     )
     significance = models.CharField(max_length=20, choices=Significance)
-    mechanism = models.TextField(help_text="What happens when they are combined.")
-    management = models.TextField(
+    # Markdown, like every prose field: rendered by the one renderer, so a
+    # citation marker is numbered, never shown raw.
+    mechanism = MarkdownField(help_text="What happens when they are combined.")
+    management = MarkdownField(
         help_text="What to do, e.g. 'take the antibiotic 2 h before or 4–6 h after'."
     )
     position = models.PositiveSmallIntegerField(default=0)

@@ -69,7 +69,9 @@ class ChangePageTests(TestCase):
         mechanism_help = re.search(
             r'id="id_interactions-0-mechanism_helptext">\s*<div>(.*?)</div>', self.html
         )
-        self.assertIn("Plain text", mechanism_help.group(1))
+        self.assertIn("Markdown", mechanism_help.group(1))
+        name_help = re.search(r'id="id_name_helptext">\s*<div>(.*?)</div>', self.html)
+        self.assertNotIn("Markdown", name_help.group(1))
 
     def test_the_error_summary_links_to_every_field_in_error(self):
         data = open_change_form(self.client, self.form)
@@ -252,3 +254,27 @@ class DashboardTests(TestCase):
         self.assertContains(listing, "due now (never reviewed by a person)")
         page = self.client.get(change_url(self.reviewed))
         self.assertContains(page, f"next review due <strong>{due}</strong>")
+
+
+class ProseFieldTests(TestCase):
+    """Every prose field goes through the one renderer: [@key] never reaches
+    readers raw, interactions included."""
+
+    def test_citation_markers_in_interactions_are_numbered(self):
+        citation = factories.CitationFactory(key="chelation2020")
+        form = factories.MagnesiumFormFactory(slug="magnesium-test")
+        interaction = factories.InteractionFactory(
+            form=form,
+            mechanism="Magnesium *chelates* it [@chelation2020].",
+            management="Separate the doses by **2 h**.",
+        )
+        interaction.citations.add(citation)
+        factories.publish(form)
+        page = self.client.get("/forms/magnesium-test/")
+        self.assertNotContains(page, "[@chelation2020]")
+        self.assertContains(page, "<em>chelates</em>")
+        self.assertContains(page, "<strong>2 h</strong>")
+        self.assertContains(page, 'href="#ref-')
+        listing = self.client.get("/interactions/")
+        self.assertNotContains(listing, "[@")
+        self.assertContains(listing, "<strong>2 h</strong>")

@@ -430,9 +430,23 @@ class MonographChangePageTests(TestCase):
             self.html.count('class="markdownx-preview"'), len(fields)
         )
 
-    def test_plain_text_fields_have_no_markdown_editor(self):
-        tag = textarea(self.html, "interactions-0-mechanism")
-        self.assertNotIn("markdownx", tag)
+    def test_every_prose_field_takes_markdown(self):
+        # No free text reaches readers unrendered: every text field of a
+        # monograph and its rows is Markdown, with its editor.
+        from django.db import models as db_models
+
+        from monographs.schema import ROW_KINDS
+
+        for model in [MagnesiumForm, *(kind.model for kind in ROW_KINDS)]:
+            for model_field in model._meta.concrete_fields:
+                if type(model_field) is db_models.TextField:
+                    self.fail(f"{model.__name__}.{model_field.name} is plain text")
+        self.assertIn(
+            "markdownx-editor", textarea(self.html, "interactions-0-mechanism")
+        )
+        self.assertIn(
+            "markdownx-editor", textarea(self.html, "interactions-0-management")
+        )
 
     def test_citations_and_indications_use_autocomplete(self):
         for name, field in [
