@@ -21,8 +21,9 @@ What each field becomes:
   records the journal field) is RIS ``PB``, BibTeX ``institution`` /
   ``organization`` and CSL ``publisher``, never a journal.
 - PMID and PMCID: CSL ``PMID`` / ``PMCID``, BibTeX ``pmid`` / ``pmcid``,
-  and in RIS ``N1`` lines ``PMID: n`` / ``PMCID: PMCn`` (the form Zotero
-  keeps in Extra) plus ``C2`` for EndNote's PMCID.
+  and in RIS ``M2`` lines ``PMID: n`` / ``PMCID: PMCn`` (Zotero's RIS import
+  appends M2 to Extra, where it keeps them in that form) plus ``C2`` for
+  EndNote's PMCID.
 - DOIs and URLs are verbatim in every format.
 
 Whatever a field holds, an export carries exactly one record per citation
@@ -228,8 +229,10 @@ def _ris_authors(citation):
 def to_ris(citations):
     """RIS as Zotero, EndNote and rispy read it.
 
-    Zotero keeps PMID and PMCID in its Extra field as 'PMID: n' lines: they
-    are written as notes (N1) in that form; C2 holds the PMCID for EndNote.
+    Zotero keeps PMID and PMCID in its Extra field as 'PMID: n' lines, and its
+    RIS import appends every M2 line to Extra (N1 becomes a child note, AN
+    the archive location): they are written as M2 lines in that form. C2
+    holds the PMCID for EndNote.
     """
     lines = []
     for citation in citations:
@@ -249,8 +252,8 @@ def to_ris(citations):
             ("EP", last),
             ("DO", _field(citation, "doi")),
             ("C2", pmcid),
-            ("N1", f"PMID: {pmid}" if pmid else ""),
-            ("N1", f"PMCID: {pmcid}" if pmcid else ""),
+            ("M2", f"PMID: {pmid}" if pmid else ""),
+            ("M2", f"PMCID: {pmcid}" if pmcid else ""),
             ("UR", _field(citation, "url")),
         ]
         lines += [f"{tag}  - {value}" for tag, value in fields if value]

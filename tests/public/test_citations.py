@@ -219,8 +219,7 @@ class RisExportTests(CitationFixtureMixin, TestCase):
         self.assertEqual(smith["SP"], ["100"])
         self.assertEqual(smith["EP"], ["110"])
         self.assertEqual(smith["DO"], ["10.1016/j.sleep.2019.001"])
-        self.assertIn("PMID: 31000001", smith["N1"])
-        self.assertIn("PMCID: PMC6000001", smith["N1"])
+        self.assertEqual(smith["M2"], ["PMID: 31000001", "PMCID: PMC6000001"])
         self.assertEqual(smith["C2"], ["PMC6000001"])
         report = records["ods2022"]
         self.assertEqual(report["TY"], ["ELEC"])

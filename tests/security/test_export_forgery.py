@@ -254,7 +254,7 @@ class ExportForgeryChecks:
                 pmid, pmcid = fold(citation.pmid), fold(citation.pmcid)
                 notes = [f"PMID: {pmid}"] if pmid else []
                 notes += [f"PMCID: {pmcid}"] if pmcid else []
-                self.assertEqual(record.get("notes", []), notes)
+                self.assertEqual(record.get("unknown_tag", {}).get("M2", []), notes)
                 self.assertEqual(
                     record.get("urls", []),
                     [fold(citation.url)] if fold(citation.url) else [],
