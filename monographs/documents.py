@@ -11,13 +11,14 @@ A document never changes once stored, so a page drawn from it is the same
 for ever, whatever is edited later.
 """
 
+import datetime
 import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q
+from django.db.models import DateField, DateTimeField, DecimalField, Q
 
 from monographs.markdown import citation_keys
 from monographs.schema import (
@@ -36,6 +37,8 @@ from monographs.schema import (
 def _json_value(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     return normalize_text(value)
 
 
@@ -186,6 +189,15 @@ def _decimal_fields(model):
     }
 
 
+@functools.cache
+def _date_fields(model):
+    return {
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, DateField) and not isinstance(field, DateTimeField)
+    }
+
+
 @dataclass
 class MonographDocument:
     """A stored document as unsaved model instances, for templates and diffs."""
@@ -221,6 +233,8 @@ def _instance(model, values):
     for name, value in values.items():
         if name in _decimal_fields(model) and value is not None:
             values = {**values, name: Decimal(value)}
+        elif name in _date_fields(model) and isinstance(value, str):
+            values = {**values, name: datetime.date.fromisoformat(value)}
     instance = model(**values)
     instance._state.adding = False
     instance._state.db = "default"

@@ -21,6 +21,7 @@ CONTENT_MODELS = [
     "interaction",
     "precaution",
     "faq",
+    "study",
 ]
 # Rows that only exist inside a monograph: editors remove them from the inline.
 MONOGRAPH_ROWS = [
@@ -31,6 +32,7 @@ MONOGRAPH_ROWS = [
     "interaction",
     "precaution",
     "faq",
+    "study",
 ]
 
 EDITOR_PERMISSIONS = [

@@ -386,3 +386,22 @@ class StudyImportExportTests(TemporaryFolderMixin, TestCase):
         run = run_import(path)
         self.assertNotEqual(run.code, 0)
         self.assertIn("study 'effect_estimate'", run.err)
+
+
+class RatingDocumentTests(TestCase):
+    def test_a_named_rating_and_its_date_travel_in_the_document(self):
+        import datetime
+
+        with change_context(reason="Rated", user=factories.EditorFactory()):
+            use = factories.EvidenceFactory(
+                rated_by="Grace Hopper", rated_on=datetime.date(2026, 11, 29)
+            )
+        revision = Revision.objects.with_document().latest_for(use.form_id)
+        (row,) = revision.document["rows"]["evidence"]
+        self.assertEqual(row["rated_on"], "2026-11-29")
+        (loaded,) = document_load(revision).evidence
+        self.assertEqual(loaded.rated_on, datetime.date(2026, 11, 29))
+        factories.publish(use.form)
+        response = self.client.get(use.form.get_absolute_url())
+        self.assertContains(response, "Rated by Grace Hopper on")
+        self.assertContains(response, "29 November 2026")

@@ -26,6 +26,13 @@ class FormDetailViewTests(TestCase):
             form=cls.form, summary="Mostly oxide trials."
         )
         evidence.citations.add(cls.first)
+        factories.StudyFactory(
+            evidence=evidence,
+            design="systematic-review",
+            salt="oxide",
+            studies_included=8,
+            studies_improved=5,
+        )
         factories.DoseFactory(form=cls.form, minimum_mg=125, maximum_mg=300)
         factories.FormSideEffectFactory(form=cls.form)
         factories.InteractionFactory(form=cls.form)
@@ -38,8 +45,8 @@ class FormDetailViewTests(TestCase):
         self.assertContains(response, "<h1>Magnesium glycinate</h1>", html=True)
         for text in [
             "Uses and evidence",
-            "5 of 8 studies improved",
-            "Studies of magnesium in general",
+            "5 of 8 studies found an improvement",
+            "Studies of other salts or of magnesium in general",
             "125–300",
             "Side effects",
             "Tetracycline antibiotics",

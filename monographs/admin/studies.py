@@ -56,7 +56,7 @@ class StudyInline(ContentInline):
 @admin.register(Study)
 class StudyAdmin(MonographRowAdmin):
     list_display = ["name", "outcome", "form", "evidence", "design", "salt", "result"]
-    list_select_related = ["form", "evidence__indication"]
+    list_select_related = ["form", "evidence__form", "evidence__indication"]
     list_filter = ["design", "salt", "result"]
     search_fields = ["name", "outcome", "form__name", "evidence__indication__name"]
 

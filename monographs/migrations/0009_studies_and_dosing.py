@@ -566,6 +566,34 @@ class Migration(migrations.Migration):
             model_name="evidence",
             name="evidence_tally_consistent",
         ),
+        # A default first, so that unapplying this migration can add the
+        # column back to existing rows (the typed values are not restored).
+        migrations.AlterField(
+            model_name="evidence",
+            name="applicability",
+            field=models.CharField(
+                choices=[
+                    ("direct", "Studies of this form"),
+                    ("indirect", "Studies of magnesium in general"),
+                ],
+                default="indirect",
+                help_text="Most sleep trials used magnesium oxide: that is indirect evidence for other forms.",
+                max_length=20,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalevidence",
+            name="applicability",
+            field=models.CharField(
+                choices=[
+                    ("direct", "Studies of this form"),
+                    ("indirect", "Studies of magnesium in general"),
+                ],
+                default="indirect",
+                help_text="Most sleep trials used magnesium oxide: that is indirect evidence for other forms.",
+                max_length=20,
+            ),
+        ),
         migrations.RemoveField(
             model_name="evidence",
             name="applicability",

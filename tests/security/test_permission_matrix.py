@@ -37,6 +37,7 @@ from monographs.models import (
     ReviewEvent,
     Revision,
     SideEffect,
+    Study,
     Synonym,
 )
 from monographs.services import monograph_approve, monograph_submit
@@ -383,6 +384,7 @@ MODEL_ADMINS = {
     "monographs/interaction": (ALL, ALL, ALL, ALL, ALL, ALL),
     "monographs/precaution": (ALL, ALL, ALL, ALL, ALL, ALL),
     "monographs/faq": (ALL, ALL, ALL, ALL, ALL, ALL),
+    "monographs/study": (ALL, ALL, ALL, ALL, ALL, ALL),
     # Records of what happened: read-only for all staff, superusers included.
     "monographs/revision": (ALL, NOBODY, ALL, ALL, NOBODY, None),
     "monographs/reviewevent": (ALL, NOBODY, ALL, ALL, NOBODY, None),
@@ -530,9 +532,9 @@ class PermissionMatrixTests(TestCase):
             factories.SynonymFactory(
                 form=published, name="Magnesium matrixate", slug="matrix-synonym"
             )
-            factories.EvidenceFactory(
-                form=published, indication=indication
-            ).citations.add(citation)
+            use = factories.EvidenceFactory(form=published, indication=indication)
+            use.citations.add(citation)
+            factories.StudyFactory(evidence=use).citations.add(citation)
             factories.FormSideEffectFactory(form=published, side_effect=side_effect)
             factories.DoseFactory(form=published)
             factories.InteractionFactory(form=published)
@@ -581,6 +583,7 @@ class PermissionMatrixTests(TestCase):
             "monographs_interaction": Interaction.objects.get(form=published),
             "monographs_precaution": Precaution.objects.get(form=published),
             "monographs_faq": faq,
+            "monographs_study": Study.objects.get(form=published),
             "monographs_revision": Revision.objects.filter(form=published).first(),
             "monographs_reviewevent": ReviewEvent.objects.filter(
                 form=published

@@ -38,6 +38,7 @@ from monographs.models import (
     ReviewEvent,
     Revision,
     SideEffect,
+    Study,
     Synonym,
 )
 from monographs.selectors import (
@@ -72,13 +73,15 @@ CONTENT_MODELS = [
     Interaction,
     Precaution,
     FAQ,
+    Study,
     Citation,
     Indication,
     SideEffect,
 ]
 # Text fields whose validators only let identifiers through: no payload fits
 # (slugs too, and fields no one edits).
-IDENTIFIER_FIELDS = {"key", "pmid", "pmcid", "doi"}
+# A study's hydrate is one of its salt's keys in monographs.reference.
+IDENTIFIER_FIELDS = {"key", "pmid", "pmcid", "doi", "hydrate"}
 MAX_SHOWN = 8
 
 
@@ -296,6 +299,7 @@ class XssTests(PayloadSite, TestCase):
                     "other_sections",
                     "mechanism",
                     "dosage_notes",
+                    "editor_notes",  # staff-only: never exported, so never imported
                 }:
                     continue  # the import fills these from sections with a share
                 with self.subTest(form=form.slug, field=name):

@@ -83,6 +83,7 @@ FORM_MARKDOWN_FIELDS = [
     "precaution_notes",
     "disclaimer",
     "other_sections",
+    "editor_notes",
 ]
 
 SHORT_30 = chunks(ONE_LINE, 30)
@@ -272,6 +273,14 @@ class AdminWriter:
                     "indication": str(_rotate(indications, first + index).pk),
                     "direction": "benefit",
                     "certainty": "low",
+                    "outcome": _rotate(SHORT_200, first + index + 5),
+                    "risk_of_bias_reason": _rotate(SHORT_300, first + index + 1),
+                    "inconsistency_reason": _rotate(SHORT_300, first + index + 2),
+                    "indirectness_reason": _rotate(SHORT_300, first + index + 3),
+                    "imprecision_reason": _rotate(SHORT_300, first + index + 4),
+                    "publication_bias_reason": _rotate(SHORT_300, first + index + 5),
+                    "rated_by": _rotate(SHORT_100, first + index + 3),
+                    "rated_on": "2026-11-29",
                     "summary": f"{text(index)} [@xss-cite-{index:02d}]",
                     "citations": _rotate(cited, first + index),
                 }
@@ -474,6 +483,26 @@ def front_matter_file(directory, name, version):
                 "direction": "mixed",
                 "certainty": "very-low",
                 "summary": _rotate(texts, index + version),
+            }
+            for index, topic in enumerate(topic_names)
+        ],
+        # Studies of the uses above, every text a payload.
+        "studies": [
+            {
+                "evidence": topic.replace("NNN", f"{index:03d}"),
+                "name": _rotate(SHORT_100, first + index),
+                "design": "rct",
+                "population": _rotate(SHORT_200, first + index + 1),
+                "salt": "oxide",
+                "salt_detail": _rotate(SHORT_200, first + index + 2),
+                "duration": _rotate(SHORT_100, first + index + 3),
+                "comparator": _rotate(SHORT_200, first + index + 3),
+                "outcome": _rotate(SHORT_200, first + index + 4),
+                "result": "improved",
+                "effect_estimate": "1.5",
+                "effect_unit": _rotate(SHORT_30, first + index),
+                "risk_of_bias_note": _rotate(SHORT_300, first + index),
+                "notes": _rotate(texts, index + version + 1),
             }
             for index, topic in enumerate(topic_names)
         ],
