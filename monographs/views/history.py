@@ -74,6 +74,10 @@ class HistoryView(MonographMixin, TemplateView):
         )
         page = page_of(self.request, revisions, REVISIONS_PER_PAGE)
         rows = list(page.object_list)
+        # The newest revision the reader may see: each row's "cur" compares
+        # with it, as MediaWiki's history does.
+        # (One query on every page, so that no page costs more than another.)
+        current = revisions.values_list("number", "deleted").first()
         if rows:
             older = revisions.filter(number__lt=rows[-1].number).first()
             for revision, previous in zip(rows, rows[1:] + [older], strict=True):
@@ -85,6 +89,19 @@ class HistoryView(MonographMixin, TemplateView):
                     revision.delta = revision.size - previous.size
                 else:
                     revision.delta = revision.size
+                # "prev": what this revision changed from the one before it.
+                revision.previous_number = (
+                    previous.number
+                    if previous is not None and not revision.deleted
+                    else None
+                )
+                revision.current_number = (
+                    current[0]
+                    if current is not None
+                    and current[0] != revision.number
+                    and not current[1]
+                    else None
+                )
         annotate_review_state(rows, {monograph.published_revision_id})
         return super().get_context_data(
             monograph=monograph,
@@ -94,8 +111,19 @@ class HistoryView(MonographMixin, TemplateView):
             latest_number=(
                 Revision.objects.latest_number(monograph.pk) if self.staff else None
             ),
+            crumbs=monograph_trail(monograph, ("History", self.request.path)),
             **kwargs,
         )
+
+
+def monograph_trail(monograph, *steps):
+    """Breadcrumbs to a page of ``monograph``: Home, Forms, its page, ``steps``."""
+    return [
+        ("Home", reverse("monographs:home")),
+        ("Forms", reverse("monographs:form-list")),
+        (monograph.name, reverse("monographs:form-detail", args=[monograph.slug])),
+        *steps,
+    ]
 
 
 class DiffView(MonographMixin, TemplateView):
@@ -139,11 +167,26 @@ class DiffView(MonographMixin, TemplateView):
         old_state, new_state = document_load(self.old), document_load(self.new)
         if new_state is None:
             raise Http404("The newer revision deleted the monograph.")
+        slug = self.monograph.slug
+        links = tuple(
+            reverse("monographs:revision-detail", args=[slug, revision.number])
+            if not revision.deleted
+            else None
+            for revision in (self.old, self.new)
+        )
         return super().get_context_data(
             monograph=self.monograph,
             old=self.old,
             new=self.new,
-            diff=compare(old_state, new_state, staff_fields=self.staff),
+            diff=compare(old_state, new_state, staff_fields=self.staff, links=links),
+            crumbs=monograph_trail(
+                self.monograph,
+                ("History", reverse("monographs:form-history", args=[slug])),
+                (
+                    f"Revisions {self.old.number} to {self.new.number}",
+                    self.request.get_full_path(),
+                ),
+            ),
             **kwargs,
         )
 
@@ -204,6 +247,10 @@ class RecentChangesView(TemplateView):
             revisions=rows,
             forms=[ShownForm(p.form_id, p.name, p.slug) for p in forms],
             chosen=chosen,
+            crumbs=[
+                ("Home", reverse("monographs:home")),
+                ("Recent changes", reverse("monographs:change-list")),
+            ],
             **kwargs,
         )
 

@@ -14,6 +14,11 @@ from tests.history.helpers import approve, create_monograph, edit, fresh, text_o
 DEL_RE = re.compile(r"<del>(.*?)</del>", re.S)
 INS_RE = re.compile(r"<ins>(.*?)</ins>", re.S)
 ROW_RE = re.compile(r'<li class="diff-row diff-(\w+)">(.*?)</li>', re.S)
+SIDE_RE = re.compile(
+    r'<div class="diff-side diff-(?:old|new)">'
+    r'<span class="diff-side-label">\w+</span>(.*?)</div>',
+    re.S,
+)
 
 
 def removed(markup):
@@ -112,11 +117,18 @@ class DiffTests(TestCase):
         content = response.content.decode()
         summary = re.search(r"<dt>Summary</dt><dd[^>]*>(.*?)</dd>", content, re.S)
         self.assertIsNotNone(summary, "the summary is listed as changed")
-        markup = summary.group(1)
-        self.assertEqual(removed(markup), ["[removed: most ]"])
-        self.assertEqual(added(markup), ["[added: usually]"])
+        # The summary is Markdown: its paragraph shows before and after.
+        before, after = SIDE_RE.findall(summary.group(1))
+        self.assertEqual(removed(before), ["[removed: most ]"])
+        self.assertEqual(added(before), [])
+        self.assertEqual(added(after), ["[added: usually]"])
+        self.assertEqual(removed(after), [])
         self.assertEqual(
-            text_of(INS_RE.sub("", DEL_RE.sub("", markup))),
+            text_of(DEL_RE.sub("", before)),
+            "Glycinate is well tolerated by adults.",
+        )
+        self.assertEqual(
+            text_of(INS_RE.sub("", after)),
             "Glycinate is well tolerated by adults.",
         )
 
