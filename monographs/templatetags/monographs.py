@@ -2,6 +2,7 @@ from django import template
 
 from monographs.citation_styles import vancouver
 from monographs.markdown import render_markdown
+from monographs.page_citation import PageCitation
 
 register = template.Library()
 
@@ -36,3 +37,20 @@ def index(sequence, position):
         return sequence[position]
     except (IndexError, TypeError, KeyError):
         return ""
+
+
+@register.simple_tag(takes_context=True)
+def page_citation(context):
+    """How to cite the revision a monograph page shows: its permanent
+    address, with the date it was approved (or saved, if it was not)."""
+    revision, monograph = context["revision"], context["monograph"]
+    approval = context.get("approval")
+    date = approval.created_at if approval is not None else revision.created_at
+    return PageCitation.of(
+        context["request"],
+        monograph.slug,
+        context["form"].name,
+        revision.number,
+        date,
+        approved=approval is not None,
+    )
