@@ -26,6 +26,7 @@ def make_second_revision():
 PUBLIC_PAGES = {
     "home": "/",
     "monograph": "/forms/magnesium-glycinate/",
+    "calculator": "/forms/magnesium-sulfate/?label_mg=500&hydrate=heptahydrate",
     "indication": "/indications/sleep-quality/",
     "comparison": "/forms/compare/?forms=magnesium-glycinate,magnesium-citrate,magnesium-oxide",
     "search": "/search/?q=magnesium",
