@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from monographs.caching import stamp_reset
+
 
 class BackupError(Exception):
     pass
@@ -102,3 +104,5 @@ def restore(path, *, using=connection):
         )
     else:
         raise BackupError(f"Restoring {using.vendor} databases is not supported.")
+    # Every public page may have changed: none may be answered from before.
+    stamp_reset()

@@ -55,6 +55,18 @@ class BackupRestoreTests(TransactionTestCase):
         call_command("restore", str(self.path), "--yes", stdout=StringIO())
         self.assertEqual(every_table(), before)
 
+    def test_restore_moves_the_public_pages_version_stamp(self):
+        from django.http import HttpRequest
+        from django.test import override_settings
+
+        from monographs.caching import site_stamp
+
+        call_command("backup", str(self.path), stdout=StringIO())
+        with override_settings(MGREF_SHARED_CACHE=True):
+            before = site_stamp(HttpRequest())
+            call_command("restore", str(self.path), "--yes", stdout=StringIO())
+            self.assertNotEqual(site_stamp(HttpRequest()), before)
+
     def test_restore_refuses_what_is_not_a_backup(self):
         self.path.write_text("not a backup")
         before = every_table()

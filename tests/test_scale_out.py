@@ -23,6 +23,7 @@ from tests import factories
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+REDIS_URL = "redis://127.0.0.1:6379/7"
 SECRET = "scale-out-test-key-" + "k7#Qz9!vX2@mR4$wT6%yB8^nC1&pL3*e"
 
 
@@ -134,6 +135,12 @@ class ScaleOutTests(TransactionTestCase):
             self.form.summary = "New summary, approved on one server."
             self.form.save()
 
+        # The servers' cache holds pages of earlier runs on other databases
+        # of the same name: this site starts with none of them.
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
         settings = connection.settings_dict
         static_root = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, static_root, True)
@@ -148,7 +155,7 @@ class ScaleOutTests(TransactionTestCase):
                 f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
                 f"{settings['PORT'] or 5432}/{settings['NAME']}"
             ),
-            "REDIS_URL": "redis://127.0.0.1:6379/7",
+            "REDIS_URL": REDIS_URL,
             "GUNICORN_ACCESS_LOG": "",
         }
         subprocess.run(
