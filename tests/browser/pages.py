@@ -25,13 +25,20 @@ def make_second_revision():
 
 PUBLIC_PAGES = {
     "home": "/",
+    "forms": "/forms/",
     "monograph": "/forms/magnesium-glycinate/",
-    "calculator": "/forms/magnesium-sulfate/?label_mg=500&hydrate=heptahydrate",
+    "sparse monograph": "/forms/magnesium-oxide/",
     "indication": "/indications/sleep-quality/",
-    "comparison": "/forms/compare/?forms=magnesium-glycinate,magnesium-citrate,magnesium-oxide",
+    "indications": "/indications/",
+    "side effect": "/side-effects/diarrhea/",
+    "side effects": "/side-effects/",
+    "interactions": "/interactions/",
+    "comparison": "/forms/compare/?forms=magnesium-glycinate&forms=magnesium-citrate&forms=magnesium-oxide",
     "search": "/search/?q=magnesium",
     "history": "/forms/magnesium-glycinate/history/",
     "permalink": "/forms/magnesium-glycinate/revisions/1/",
     "diff": "/forms/magnesium-glycinate/diff/?from=1&to=2",
+    "changes": "/changes/",
+    "citations": "/citations/",
     "api": "/api/",
 }
