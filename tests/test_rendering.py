@@ -35,8 +35,8 @@ class RevisionRenderTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.reviewer = factories.ReviewerFactory()
-        first = factories.CitationFactory(key="first2020", title="First")
-        second = factories.CitationFactory(key="second2021", title="Second")
+        factories.CitationFactory(key="first2020", title="First")
+        factories.CitationFactory(key="second2021", title="Second")
         attached = factories.CitationFactory(key="attached2019", title="Attached")
         with change_context(reason="Wrote it", user=cls.reviewer):
             cls.form = factories.MagnesiumFormFactory(
@@ -67,7 +67,9 @@ class RevisionRenderTests(TestCase):
         replayed = MonographPage(document_load(self.published()))
         self.assertIsNotNone(replayed._replay)
         self.assertEqual(replayed._replay.position, len(replayed._replay.entries))
-        self.assertEqual(page_html(replayed), page_html(self.live_page(self.published())))
+        self.assertEqual(
+            page_html(replayed), page_html(self.live_page(self.published()))
+        )
         self.assertIn("cite-", replayed.summary)
         self.assertEqual(replayed.unresolved, ["gone2000"])
 
