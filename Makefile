@@ -6,12 +6,13 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev browser-deps migrate seed run serve test lint format check clean
+.PHONY: help install install-dev browser-deps migrate seed run serve test lighthouse lint format check clean
 
 help:
 	@echo "make run     set up (venv, install, migrate, seed, demo accounts) and serve on http://$(HOST):$(PORT)"
 	@echo "make serve   run under gunicorn with production settings on http://$(HOST):$(PORT)"
 	@echo "make test    install the test tools and run the whole suite"
+	@echo "make lighthouse  Lighthouse (desktop) on the home, monograph, history and diff pages"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  apply ruff's fixes and formatting"
 
@@ -75,6 +76,10 @@ serve: migrate
 
 test: install-dev browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Lighthouse's desktop scores (98+ in every category) in the machine's Chromium.
+lighthouse: install-dev browser-deps
+	$(BIN)/pytest tests/browser/test_lighthouse.py -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

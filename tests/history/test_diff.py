@@ -198,7 +198,19 @@ class DiffTests(TestCase):
         self.assertContains(response, 'href="/forms/magnesium-glycinate/revisions/1/"')
         self.assertContains(response, 'href="/forms/magnesium-glycinate/revisions/2/"')
         self.assertContains(response, "Reviewed every section")
-        self.assertContains(response, '<meta name="robots" content="noindex">')
+        # One address per pair of revisions, whichever order was asked; the
+        # page may be indexed (Lighthouse's SEO audit fails a noindex page).
+        self.assertContains(
+            response,
+            '<link rel="canonical" href="http://testserver'
+            '/forms/magnesium-glycinate/diff/?from=1&amp;to=2">',
+        )
+        self.assertNotContains(response, "noindex")
+        self.assertContains(
+            self.diff(2, 1),
+            '<link rel="canonical" href="http://testserver'
+            '/forms/magnesium-glycinate/diff/?from=1&amp;to=2">',
+        )
 
     def test_a_diff_over_several_revisions_sums_them_up(self):
         self.client.force_login(self.editor)
