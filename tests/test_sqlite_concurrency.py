@@ -37,7 +37,9 @@ from tests.browser_forms import form_data
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 SECRET = "sqlite-concurrency-test-key-" + "k7#Qz9!vX2@mR4$wT6%yB8^nC1&pL3*e"
-CONFLICT = "Someone else saved this monograph"
+# Both editors of a monograph change its summary: the later save is merged
+# with the earlier one, and the summary both changed is shown for a choice.
+CONFLICT = "you both changed: Summary"
 SETUP = textwrap.dedent(
     """
     from monographs.history import change_context
@@ -254,6 +256,7 @@ class SqliteConcurrencyTests(SimpleTestCase):
                 self.assertEqual(status, 200)
                 self.assertIn(CONFLICT, body, "a refused save says why")
                 outcomes[path].append("conflict")
-        # Each monograph: one save lands, the other was made from a stale copy.
+        # Each monograph: one save lands; the other, made from the older
+        # revision, changed the same field: both versions shown, none lost.
         for path, seen in outcomes.items():
             self.assertEqual(sorted(seen), ["conflict", "saved"], path)
