@@ -414,15 +414,19 @@ class RowChange:
     action: str  # "added", "removed" or "changed"
     label: str
     fields: list = field(default_factory=list)
-    old_label: str = ""  # a changed row's label before
+    # The row as a heading names it (without its form's name), and a changed
+    # row's before.
+    short_label: str = ""
+    old_label: str = ""
 
     @property
     def heading(self):
         """What the row is, and for a changed row what its label changed
         from, e.g. "Adults, 125–300 → 150–300 mg/day"."""
-        if self.action != "changed" or self.old_label in ("", self.label):
-            return self.label
-        return label_change(self.old_label, self.label)
+        label = self.short_label or self.label
+        if self.action != "changed" or self.old_label in ("", label):
+            return label
+        return label_change(self.old_label, label)
 
 
 def label_change(old, new):
@@ -559,15 +563,18 @@ def _rows_section(kind, old, new, rendering=None):
         changes = _row_changes(kind, before, row, rendering)
         if before is None:
             section.rows.append(
-                RowChange(kind.label, "added", _row_label(row), changes)
+                RowChange(
+                    kind.label, "added", str(row), changes, short_label=_row_label(row)
+                )
             )
         elif changes:
             section.rows.append(
                 RowChange(
                     kind.label,
                     "changed",
-                    _row_label(row),
+                    str(row),
                     changes,
+                    short_label=_row_label(row),
                     old_label=_row_label(before),
                 )
             )
@@ -577,8 +584,9 @@ def _rows_section(kind, old, new, rendering=None):
                 RowChange(
                     kind.label,
                     "removed",
-                    _row_label(row),
+                    str(row),
                     _row_changes(kind, row, None, rendering),
+                    short_label=_row_label(row),
                 )
             )
     return section

@@ -48,7 +48,9 @@ def page_citation(context):
     date = approval.created_at if approval is not None else revision.created_at
     return PageCitation.of(
         context["request"],
-        monograph.slug,
+        # The revision's own address: a permalink's page never changes, even
+        # when the monograph's address later does (the old one redirects).
+        revision.slug or monograph.slug,
         context["form"].name,
         revision.number,
         date,

@@ -116,7 +116,10 @@ class _InertnessParser(HTMLParser):
             source = values.get("src")
             if kind in DATA_SCRIPT_TYPES and source is None:
                 self.script = kind
-            elif self.admin and source and source.startswith(ADMIN_SCRIPTS):
+            elif source and (
+                source.startswith(READER_SCRIPTS)
+                or (self.admin and source.startswith(ADMIN_SCRIPTS))
+            ):
                 self.script = "external"
             else:
                 self.problem(f"executable <script>: {shown[:200]}")
@@ -177,9 +180,11 @@ class _InertnessParser(HTMLParser):
         self.problem(f"declaration <![{data[:100]}]>")
 
 
-# What the templates themselves put on pages: the elemental-magnesium chart
-# (public), and Django admin's icons, scripts and one inline style.
-TEMPLATE_SVG = [{"role": "img", "aria-labelledby": "chart-title chart-desc"}]
+# What the templates themselves put on pages: the elemental-magnesium chart's
+# bars and the reader's script (public), and Django admin's icons, scripts
+# and one inline style.
+TEMPLATE_SVG = [{"class": "chart-svg", "viewbox": "0 0 100 10"}]
+READER_SCRIPTS = ("/static/js/reader.",)
 ADMIN_SVG = [
     {"class": "base-svgs", "xmlns": "http://www.w3.org/2000/svg"},
     *(
