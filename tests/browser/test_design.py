@@ -188,7 +188,7 @@ class DiffLayoutTests:
     def test_history_rows_link_their_diffs(self, site, sessions):
         page = open_page(sessions(), 1280)
         page.goto(f"{site}{PUBLIC_PAGES['history']}")
-        page.click("a:text-is('prev')")
+        page.locator("td.history-links a", has_text="prev").first.click()
         page.wait_for_url(re.compile(r"/diff/\?from=1&to=2"))
         assert "changes from revision 1 to 2" in page.inner_text("h1")
 

@@ -37,7 +37,7 @@ DOM_CHECK = """
   const foreign = ["iframe", "frame", "frameset", "object", "embed", "applet",
     "math", "style", "base", "portal", "noscript"];
   const allowedSvg = (element) =>
-    element.getAttribute("aria-labelledby") === "chart-title chart-desc" ||
+    element.getAttribute("class") === "chart-svg" ||
     (admin && /^(base-svgs|theme-icon-when-(auto|dark|light))$/.test(
       element.getAttribute("class") || ""));
   const describe = (element) => element.outerHTML.slice(0, 200);
@@ -58,7 +58,8 @@ DOM_CHECK = """
       const type = (element.getAttribute("type") || "").toLowerCase();
       const src = element.getAttribute("src");
       const dataScript = type === "application/ld+json" && !src;
-      const ownScript = admin && src && /^\\/(static|admin\\/jsi18n)\\//.test(src);
+      const ownScript = src && (/^\\/static\\/js\\/reader\\./.test(src)
+        || (admin && /^\\/(static|admin\\/jsi18n)\\//.test(src)));
       if (!dataScript && !ownScript) problems.push(`script: ${describe(element)}`);
     }
     if (foreign.includes(tag)) problems.push(`<${tag}>: ${describe(element)}`);

@@ -9,7 +9,8 @@ from tests import factories
 from tests.history.helpers import approve, create_monograph, edit, revision_rows
 
 DIFF_LINK_RE = re.compile(
-    r'<a href="/forms/magnesium-glycinate/diff/\?from=(\d+)&amp;to=(\d+)"[^>]*>(cur|prev)</a>'
+    r'<a href="/forms/magnesium-glycinate/diff/\?from=(\d+)&amp;to=(\d+)"[^>]*>'
+    r"(cur|prev)<span[^>]*>[^<]*</span></a>"
 )
 
 
@@ -65,6 +66,19 @@ class HistoryDiffLinkTests(TestCase):
                 )
                 self.assertEqual(response.status_code, 200)
                 self.assertContains(response, f"changes from revision {old} to {new}")
+
+    def test_each_link_names_both_revisions_for_screen_readers(self):
+        rows = self.history()
+        self.assertIn(
+            'prev<span class="visually-hidden">: revision 2 against the one '
+            "before, 1</span>",
+            rows[2],
+        )
+        self.assertIn(
+            'cur<span class="visually-hidden">: revision 2 against the newest, '
+            "4</span>",
+            rows[2],
+        )
 
     def test_the_radio_buttons_stay(self):
         response = self.client.get("/forms/magnesium-glycinate/history/")
