@@ -20,6 +20,8 @@ LIGHTHOUSE = BASE_DIR / "node_modules" / "lighthouse" / "cli" / "index.js"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 PAGES = ("home", "monograph", "history", "diff")
 MINIMUM = 0.98
+RUNS = 3
+RUN_AGAIN = "Please run Lighthouse again"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,23 +30,12 @@ def lighthouse(url):
     """{category: score} of one desktop run, and the audits that lost points."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
-        result = subprocess.run(
-            [
-                "node",
-                str(LIGHTHOUSE),
-                url,
-                "--preset=desktop",
-                f"--only-categories={','.join(CATEGORIES)}",
-                "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-                "--output=json",
-                f"--output-path={report}",
-                "--quiet",
-            ],
-            env={**os.environ, "CHROME_PATH": str(CHROMIUM)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        for _attempt in range(RUNS):
+            result = _run(url, report)
+            # Lighthouse's own advice for a trace it failed to record
+            # (NO_NAVSTART and friends) is to run it again.
+            if result.returncode == 0 or RUN_AGAIN not in result.stderr:
+                break
         assert result.returncode == 0, result.stderr[-2000:]
         data = json.loads(report.read_text())
     scores = {name: data["categories"][name]["score"] for name in CATEGORIES}
@@ -57,8 +48,34 @@ def lighthouse(url):
     return scores, lost
 
 
+def _run(url, report):
+    return subprocess.run(
+        [
+            "node",
+            str(LIGHTHOUSE),
+            url,
+            "--preset=desktop",
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            "--output=json",
+            f"--output-path={report}",
+            "--quiet",
+        ],
+        env={**os.environ, "CHROME_PATH": str(CHROMIUM)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 class LighthouseTests:
     def test_desktop_scores(self, seeded, live_server):
+        from django.db import connection
+
+        if connection.vendor != "sqlite":
+            # Lighthouse scores pages, not databases: .ci/run has it score
+            # them once, in the SQLite run (about a minute).
+            pytest.skip("Lighthouse runs with the SQLite suite (or: make lighthouse)")
         if not LIGHTHOUSE.exists():
             unavailable(f"Lighthouse is not installed at {LIGHTHOUSE}; run npm ci.")
         if not CHROMIUM.exists():
