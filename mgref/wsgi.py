@@ -1,7 +1,13 @@
+"""The WSGI application gunicorn serves: Django's, answering cached pages first
+(monographs.caching.CachedWSGIHandler)."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mgref.settings")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from monographs.caching import CachedWSGIHandler  # noqa: E402
+
+application = CachedWSGIHandler()

@@ -16,11 +16,18 @@ middleware stores the finished response, every header included, gzip- and
 Brotli-compressed once, then answers from what it stored: a hit and a miss
 are the same bytes with the same headers.
 
-Where the stamp lives depends on the cache. A cache every app server shares
-(Redis) holds it: a hit is two cache reads and no query. A per-process cache
-(the local-memory default) cannot, since a write in one gunicorn worker
-would not reach the others: there the stamp is the latest approval time,
-one indexed query.
+Each stored page records the stamp it was rendered under, and answers only
+while that is still the stamp. Where the stamp lives depends on the cache.
+A cache every app server shares (Redis) holds it: a hit is one cache read
+of the stamp and the page together, and no query. A per-process cache (the
+local-memory default) cannot, since a write in one gunicorn worker would not
+reach the others: there the stamp is the latest approval time, one indexed
+query.
+
+``CachedWSGIHandler`` (``mgref.wsgi``) answers hits even earlier, before
+Django builds its request cycle at all: gunicorn's workers serve a cached
+page as cheaply as whitenoise serves a static file. It answers exactly what
+the middleware would, with the same code.
 
 Never cached: staff and anyone else holding a session cookie (they always go
 through the full stack, and may see drafts and banners), responses that set
@@ -28,20 +35,27 @@ a cookie or used a CSRF token (compressing secrets beside reflected input is
 BREACH), responses other than 200, and anything the view marked private.
 """
 
+import copy
 import datetime
 import gzip
 import hashlib
 import uuid
-from functools import wraps
+from functools import lru_cache, wraps
 
 import brotli
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
-from django.db import InterfaceError, OperationalError, transaction
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -82,18 +96,54 @@ def publication_stamp():
     return stamp or EPOCH
 
 
+def _stamp_query(connection):
+    """The SQL of publication_stamp, compiled once per database vendor."""
+    compiled = _STAMP_SQL.get(connection.vendor)
+    if compiled is None:
+        query = (
+            Publication.objects.order_by("-approved_at")
+            .values_list("approved_at", flat=True)[:1]
+            .query
+        )
+        compiled = _STAMP_SQL[connection.vendor] = query.sql_with_params()
+    return compiled
+
+
+_STAMP_SQL = {}
+
+
+def _aware(value):
+    """A datetime column as the driver gave it (SQLite: text in UTC)."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
 def site_stamp(request):
-    """The version every cached page is keyed by."""
+    """The version every cached page is keyed by (see the module's docstring)."""
     if not shared_cache():
+        # The ORM's query, without building it on every hit: a cache hit
+        # costs little more than this one indexed read.
+        sql, params = _stamp_query(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
         # Kept for the page's Last-Modified: no second query on a miss.
-        request.mgref_published_at = publication_stamp()
-        return str(request.mgref_published_at.timestamp())
+        request.mgref_published_at = _aware(row[0]) if row else EPOCH
+        return str(row[0]) if row else ""
     stamp = cache.get(STAMP_KEY)
     if stamp is None:
-        # Evicted or flushed: any new value is safe, it only makes new keys.
-        cache.add(STAMP_KEY, uuid.uuid4().hex, None)
-        stamp = cache.get(STAMP_KEY)
+        stamp = _stamp_renew()
     return stamp
+
+
+def _stamp_renew():
+    """A stamp in place of one evicted or flushed: any new value is safe,
+    it only makes stored pages miss."""
+    cache.add(STAMP_KEY, uuid.uuid4().hex, None)
+    return cache.get(STAMP_KEY)
 
 
 def stamp_bump():
@@ -198,6 +248,17 @@ def cache_address(request, params):
     return f"{address}?{query}" if query else address
 
 
+@lru_cache(maxsize=4096)
+def _view_params(urlconf, path):
+    """The query parameters the view of ``path`` reads, or None if its pages
+    are not cacheable. Remembered: resolving is most of a hit's work else."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    return getattr(match.func, "mgref_cache_params", None)
+
+
 def accepted_encoding(request):
     """The best encoding the client takes: "br", "gzip" or "" (none)."""
     offered = {}
@@ -218,62 +279,84 @@ def accepted_encoding(request):
     return ""
 
 
-class PublicCacheMiddleware:
-    """Answers anonymous readers' cacheable pages before the rest of the stack."""
+# Request headers that can make an answer conditional (304 or 412).
+CONDITIONAL_HEADERS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
 
-    def __init__(self, get_response):
-        if isinstance(caches["default"], DummyCache):
-            # Caching switched off: nothing to answer from, nothing to store.
-            raise MiddlewareNotUsed
-        self.get_response = get_response
+
+class PageCache:
+    """Finding, storing and answering anonymous readers' cached pages.
+
+    A page is stored once per encoding, each entry a finished response with
+    every header, under a key of its address and encoding. Each entry holds
+    the stamp it was rendered under; it answers only while that is the stamp.
+    """
+
+    def __init__(self):
         self.skip_prefixes = tuple(
             "/" + prefix.lstrip("/")
             for prefix in (settings.STATIC_URL, settings.MEDIA_URL, "/admin/")
             if prefix
         )
 
-    def __call__(self, request):
-        key = self.key(request)
-        if key is None:
-            return self.get_response(request)
-        request.mgref_cache_key = key
-        stored = cache.get(key)
-        if stored is not None:
-            return self.answer(request, stored, "hit")
-        response = self.get_response(request)
-        stored = self.storable(request, response)
-        if stored is None:
-            return response
-        cache.set(key, stored, PAGE_TIMEOUT)
-        return self.answer(request, stored, "miss")
-
-    def key(self, request):
-        """The cache key of this request's page, or None if it is not cacheable."""
+    def lookup(self, request):
+        """(key, stamp, stored response or None) for a cacheable request, or
+        None if this request is never answered from the cache."""
         if not reader_request(request):
             return None
         path = request.path_info
         if path.startswith(self.skip_prefixes):
             return None
-        try:
-            match = resolve(path)
-        except Resolver404:
-            return None
-        params = getattr(match.func, "mgref_cache_params", None)
+        params = _view_params(get_urlconf() or settings.ROOT_URLCONF, path)
         if params is None:
             return None
         try:
             address = cache_address(request, params)
-            stamp = site_stamp(request)
+            key = self.key(address)
+            encoding = accepted_encoding(request)
+            if shared_cache():
+                found = cache.get_many([STAMP_KEY, key + encoding])
+                stamp = found.get(STAMP_KEY) or _stamp_renew()
+                stored = found.get(key + encoding)
+            else:
+                stamp = site_stamp(request)
+                stored = cache.get(key + encoding)
         except DisallowedHost:
             return None  # The stack refuses it, with its 400.
         except (OperationalError, InterfaceError):
             # The stack answers for a database it cannot reach, with its 503.
             return None
-        digest = hashlib.sha256(f"{stamp}|{address}".encode()).hexdigest()
-        return f"mgref:page:{digest}"
+        if stored is not None and stored["stamp"] != stamp:
+            stored = None
+        return key, stamp, stored
 
-    def storable(self, request, response):
-        """The response as stored, or None if it must not be cached."""
+    @staticmethod
+    def key(address):
+        return "mgref:page:" + hashlib.sha256(address.encode()).hexdigest() + ":"
+
+    def answer(self, request, stored):
+        """The stored response, or the 304 or 412 its validators call for."""
+        response = stored["response"]
+        if any(header in request.META for header in CONDITIONAL_HEADERS):
+            conditional = get_conditional_response(
+                request, etag=response["ETag"], last_modified=stored["last_modified"]
+            )
+            if conditional is not None:
+                for name, value in response.items():
+                    if name.lower() not in ("content-type", "content-length"):
+                        conditional[name] = value
+                return conditional
+        if request.method == "HEAD":
+            response.content = b""
+        return response
+
+    def store(self, request, response, *, key, stamp):
+        """Store the response in every encoding, and answer from what was
+        stored; or return None if it must not be cached."""
         last_modified = getattr(response, "mgref_last_modified", None)
         if (
             last_modified is None
@@ -294,36 +377,88 @@ class PublicCacheMiddleware:
             if name.lower() not in BODY_HEADERS
         ]
         etag = hashlib.sha256(content).hexdigest()[:32]
-        return {
-            "status": response.status_code,
-            "headers": headers,
-            "etag": etag,
-            "last_modified": last_modified,
-            "bodies": {
-                "": content,
-                "gzip": gzip.compress(content, GZIP_LEVEL, mtime=0),
-                "br": brotli.compress(content, quality=BROTLI_QUALITY),
-            },
+        bodies = {
+            "": content,
+            "gzip": gzip.compress(content, GZIP_LEVEL, mtime=0),
+            "br": brotli.compress(content, quality=BROTLI_QUALITY),
         }
-
-    def answer(self, request, stored, outcome):
-        encoding = accepted_encoding(request)
-        body = stored["bodies"][encoding]
-        # Each encoding is its own representation, with its own strong ETag.
-        etag = f'"{stored["etag"]}{"-" + encoding if encoding else ""}"'
-        conditional = get_conditional_response(
-            request, etag=etag, last_modified=stored["last_modified"]
-        )
-        response = conditional or HttpResponse(body, status=stored["status"])
-        for name, value in stored["headers"]:
-            if conditional is None or name.lower() != "content-type":
-                response[name] = value
-        if conditional is None:
+        entries = {}
+        for encoding, body in bodies.items():
+            stored = HttpResponse(body, status=response.status_code, headers=headers)
             if encoding:
-                response["Content-Encoding"] = encoding
-            response["Content-Length"] = str(len(body))
-            if request.method == "HEAD":
-                response.content = b""
-        response["ETag"] = etag
-        response["X-Cache"] = outcome
-        return response
+                stored["Content-Encoding"] = encoding
+            stored["Content-Length"] = str(len(body))
+            # Each encoding is its own representation, with its own strong ETag.
+            stored["ETag"] = f'"{etag}{"-" + encoding if encoding else ""}"'
+            stored["X-Cache"] = "hit"
+            entries[key + encoding] = {
+                "stamp": stamp,
+                "last_modified": last_modified,
+                "response": stored,
+            }
+        cache.set_many(entries, PAGE_TIMEOUT)
+        # What was stored, answered from a copy so that the entry says "hit".
+        answered = entries[key + accepted_encoding(request)]
+        answered["response"] = copy.copy(answered["response"])
+        answered["response"]["X-Cache"] = "miss"
+        return answered
+
+
+class PublicCacheMiddleware:
+    """Answers anonymous readers' cacheable pages before the rest of the stack,
+    and stores the pages the stack renders for them."""
+
+    def __init__(self, get_response):
+        if isinstance(caches["default"], DummyCache):
+            # Caching switched off: nothing to answer from, nothing to store.
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+        self.pages = PageCache()
+
+    def __call__(self, request):
+        found = self.pages.lookup(request)
+        if found is None:
+            return self.get_response(request)
+        key, stamp, stored = found
+        if stored is not None:
+            return self.pages.answer(request, stored)
+        response = self.get_response(request)
+        stored = self.pages.store(request, response, key=key, stamp=stamp)
+        if stored is None:
+            return response
+        return self.pages.answer(request, stored)
+
+
+class CachedWSGIHandler(WSGIHandler):
+    """Django's WSGI handler, answering cache hits before the request cycle.
+
+    A hit skips the request signals and the middleware chain, as whitenoise
+    does for static files when it wraps a WSGI application, and so costs
+    about what a static file does. Anything else (a miss,
+    a staff request, a POST) goes through Django whole, where
+    PublicCacheMiddleware stores what is cacheable.
+
+    Without the request signals, a hit leaves the database connection as it
+    found it (with a per-process cache a hit reads the stamp): the next
+    request through Django closes it if it is broken or past CONN_MAX_AGE.
+    A hit whose query fails goes through Django, which reconnects.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pages = None if isinstance(caches["default"], DummyCache) else PageCache()
+
+    def __call__(self, environ, start_response):
+        if self.pages is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return super().__call__(environ, start_response)
+        request = self.request_class(environ)
+        found = self.pages.lookup(request)
+        if found is None or found[2] is None:
+            return super().__call__(environ, start_response)
+        response = self.pages.answer(request, found[2])
+        start_response(
+            f"{response.status_code} {response.reason_phrase}", list(response.items())
+        )
+        # The body alone: closing the response would send request_finished,
+        # for a request cycle that never started.
+        return [response.content]

@@ -34,6 +34,19 @@ class PublicPageCacheTests(TestCase):
         self.assertEqual(second.content, first.content)
         self.assertEqual(second["ETag"], first["ETag"])
 
+    def test_shared_pages_are_last_modified_at_the_latest_approval(self):
+        from django.utils.http import http_date
+
+        from monographs.models import Publication
+
+        approved = Publication.objects.get(form=self.form).approved_at
+        for url in ["/", "/forms/"]:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertEqual(
+                    response["Last-Modified"], http_date(approved.timestamp())
+                )
+
     def test_conditional_requests_get_304(self):
         first = self.client.get("/forms/magnesium-citrate/")
         by_etag = self.client.get(
@@ -243,23 +256,29 @@ class FrontCacheTests(TestCase):
         from django.http import HttpRequest, HttpResponse
         from django.middleware.csrf import get_token
 
-        from monographs.caching import PublicCacheMiddleware
+        from monographs.caching import PageCache
 
         request = HttpRequest()
         request.method = "GET"
-        middleware = PublicCacheMiddleware(lambda request: None)
+        pages = PageCache()
+
+        def storable(request, response):
+            return pages.store(request, response, key="mgref:test:", stamp="s")
+
         token_page = HttpResponse("<form><input name=csrfmiddlewaretoken></form>")
         token_page.mgref_last_modified = 0
         get_token(request)
-        self.assertIsNone(middleware.storable(request, token_page))
+        self.assertIsNone(storable(request, token_page))
         cookie_page = HttpResponse("page")
         cookie_page.mgref_last_modified = 0
         cookie_page.set_cookie("tracking", "1")
-        self.assertIsNone(middleware.storable(HttpRequest(), cookie_page))
+        self.assertIsNone(storable(HttpRequest(), cookie_page))
+        entries = [f"mgref:test:{encoding}" for encoding in ("", "gzip", "br")]
+        self.assertEqual(cache.get_many(entries), {})
         plain_page = HttpResponse("page")
         plain_page.mgref_last_modified = 0
-        self.assertIsNotNone(middleware.storable(HttpRequest(), plain_page))
-        self.assertFalse(cache.get("never-set"))
+        self.assertIsNotNone(storable(HttpRequest(), plain_page))
+        self.assertEqual(len(cache.get_many(entries)), 3)
 
     def test_staff_pages_are_never_stored(self):
         self.client.force_login(self.editor)
@@ -340,3 +359,121 @@ class VersionStampTests(TestCase):
             with self.assertNumQueries(0):
                 hit = self.client.get(self.form.get_absolute_url())
         self.assertEqual(hit["X-Cache"], "hit")
+
+
+def wsgi_get(application, path, **headers):
+    """Call a WSGI application as a server would: (status, headers, body)."""
+    import io
+    import sys
+
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    environ = {
+        "REQUEST_METHOD": headers.pop("method", "GET"),
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
+    }
+    started = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        started.update(status=status, headers=response_headers)
+
+    # As Django's test client does: closing connections would end the test's
+    # transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return started["status"], dict(started["headers"]), body
+
+
+class CachedWSGIHandlerTests(TestCase):
+    """gunicorn's application answers hits before Django's request cycle."""
+
+    url = "/forms/magnesium-citrate/"
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.form = factories.MagnesiumFormFactory(
+            name="Magnesium citrate", slug="magnesium-citrate", summary="First text."
+        )
+        factories.publish(cls.form)
+
+    def setUp(self):
+        from mgref.wsgi import application
+
+        self.application = application
+
+    def test_a_hit_is_the_middlewares_answer_without_the_request_cycle(self):
+        from django.core.signals import request_finished, request_started
+
+        miss = wsgi_get(self.application, self.url, host="testserver")
+        signals = []
+
+        def heard(sender, **kwargs):
+            signals.append(sender)
+
+        request_started.connect(heard)
+        request_finished.connect(heard)
+        try:
+            with self.assertNumQueries(1):  # The stamp, from the database here.
+                hit = wsgi_get(self.application, self.url, host="testserver")
+        finally:
+            request_started.disconnect(heard)
+            request_finished.disconnect(heard)
+        self.assertEqual(signals, [])
+        self.assertEqual((miss[1]["X-Cache"], hit[1]["X-Cache"]), ("miss", "hit"))
+        self.assertEqual(hit[0], "200 OK")
+        self.assertEqual(hit[2], miss[2])
+        del miss[1]["X-Cache"], hit[1]["X-Cache"]
+        self.assertEqual(hit[1], miss[1])
+        client = self.client.get(self.url)
+        self.assertEqual(client.content, hit[2])
+        self.assertEqual(client["ETag"], hit[1]["ETag"])
+
+    def test_conditional_head_and_encoded_hits(self):
+        _, first, _ = wsgi_get(self.application, self.url, host="testserver")
+        status, headers, body = wsgi_get(
+            self.application, self.url, host="testserver", if_none_match=first["ETag"]
+        )
+        self.assertEqual((status, body), ("304 Not Modified", b""))
+        self.assertEqual(headers["ETag"], first["ETag"])
+        status, headers, body = wsgi_get(
+            self.application, self.url, host="testserver", method="HEAD"
+        )
+        self.assertEqual((status, body), ("200 OK", b""))
+        self.assertEqual(headers["Content-Length"], first["Content-Length"])
+        _, headers, body = wsgi_get(
+            self.application, self.url, host="testserver", accept_encoding="gzip"
+        )
+        self.assertEqual(headers["Content-Encoding"], "gzip")
+        self.assertEqual(int(headers["Content-Length"]), len(body))
+
+    def test_sessions_misses_and_bad_hosts_go_through_django(self):
+        wsgi_get(self.application, self.url, host="testserver")
+        _, headers, _ = wsgi_get(
+            self.application, self.url, host="testserver", cookie="sessionid=x"
+        )
+        self.assertNotIn("X-Cache", headers)
+        self.assertIn("private", headers["Cache-Control"])
+        status, _, _ = wsgi_get(self.application, self.url, host="evil.example")
+        self.assertEqual(status, "400 Bad Request")
+        status, headers, _ = wsgi_get(self.application, "/nowhere/", host="testserver")
+        self.assertEqual(status, "404 Not Found")
+        self.assertNotIn("X-Cache", headers)
