@@ -294,12 +294,14 @@ NEW_FACTS = "category: organic-salt\nelemental_mg_percent: 12.5\n"
 UPDATE_EVERY = 40
 
 
-def import_files(folder, count=IMPORT_FILES):
+def import_files(folder, count=IMPORT_FILES, *, update_every=UPDATE_EVERY):
     """Write ``count`` pages in seed 004's layout, a folder per first letter.
 
-    Most describe new forms; every UPDATE_EVERY-th rewrites a published form
-    (each form once: import_monographs refuses two files for one monograph).
+    Most describe new forms; every ``update_every``-th rewrites a published
+    form (each form once: import_monographs refuses two files for one
+    monograph). Returns the paths written.
     """
+    paths = []
     published = list(
         Publication.objects.live()
         .exclude(slug=HISTORY_SLUG)
@@ -309,7 +311,7 @@ def import_files(folder, count=IMPORT_FILES):
     updates = iter(published)
     letters = "abcdefghijklmnopqrstuvwxyz"
     for number in range(1, count + 1):
-        existing = next(updates, None) if number % UPDATE_EVERY == 0 else None
+        existing = next(updates, None) if number % update_every == 0 else None
         if existing is not None:
             title, facts = existing, ""
         else:
@@ -326,6 +328,8 @@ def import_files(folder, count=IMPORT_FILES):
         path = folder / stem[0] / f"{stem}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def describe():

@@ -41,12 +41,32 @@ class ImportResult:
     revision: object = None
 
 
-def _import_form(parsed):
-    names = [parsed.title, *parsed.synonyms]
+# ``title_match`` of a file whose title was not looked up yet.
+NOT_LOOKED_UP = object()
+
+
+def form_find(parsed, *, title_match=NOT_LOOKED_UP):
+    """The form the file describes, found by its title or a synonym, or None.
+
+    ``title_match`` is what MagnesiumForm.objects.by_name(parsed.title) gave,
+    if the caller asked already (the command does, to refuse two files of
+    one monograph): the same name is not asked twice.
+    """
+    names = list(dict.fromkeys([parsed.title, *parsed.synonyms]))
+    if title_match is not NOT_LOOKED_UP:
+        if title_match is not None:
+            return title_match
+        names.remove(parsed.title)
     for name in names:
         form = MagnesiumForm.objects.by_name(name)
         if form is not None:
-            return form, False
+            return form
+    return None
+
+
+def form_new(parsed):
+    """An unsaved, validated form for a file that names none: from its title
+    and front matter, which must give what a form cannot be without."""
     missing = [
         name
         for name in ("category", "elemental_mg_percent")
@@ -66,8 +86,15 @@ def _import_form(parsed):
         form.full_clean()
     except ValidationError as error:
         raise ValidationError(describe_invalid(form, error)) from None
-    form.save()
-    return form, True
+    return form
+
+
+def form_values(parsed):
+    """The form's fields as the file gives them."""
+    values = {**_facts(parsed), **parsed.fields}
+    if parsed.other:
+        values["other_sections"] = other_sections_markdown(parsed)
+    return values
 
 
 def _facts(parsed):
@@ -85,44 +112,73 @@ def _facts(parsed):
     return facts
 
 
-def _replace_rows(model, form, wanted, counts):
-    """Make ``form``'s rows of ``model`` exactly ``wanted``, in that order.
+class RowWriter:
+    """Writes a file row by row: each row looked up, validated and saved on
+    its own, its history recorded by simple-history's signals."""
 
-    ``wanted`` holds (lookup, values) or (lookup, values, citations).
-    """
-    ordered = hasattr(model, "position")
-    if ordered:
-        existing = [
-            model.objects.filter(form=form, **lookup)
-            .values_list("position", flat=True)
-            .first()
-            for lookup, *_ in wanted
-        ]
-        # Positions already in the file's order are left alone, so that an
-        # unchanged file records no change.
-        renumber = None in existing or existing != sorted(existing)
-    kept = []
-    for position, (lookup, values, *citations) in enumerate(wanted):
-        if ordered and renumber:
-            values = {**values, "position": position}
-        row = row_upsert(
-            model,
-            {"form": form, **lookup},
-            values,
-            counts,
-            citations=citations[0] if citations else None,
+    def __init__(self, counts):
+        self.counts = counts
+
+    def form_write(self, parsed, *, title_match=NOT_LOOKED_UP):
+        """(form, created): the file's form, holding the file's values."""
+        form = form_find(parsed, title_match=title_match)
+        created = form is None
+        if created:
+            form = form_new(parsed)
+            form.save()
+        row_upsert(MagnesiumForm, {"pk": form.pk}, form_values(parsed), self.counts)
+        return form, created
+
+    def topic_get(self, model, slug, name):
+        """The topic (a side effect, a use) with ``slug``, created if missing."""
+        return model.objects.filter(slug=slug).first() or row_upsert(
+            model, {"slug": slug}, {"name": name}, self.counts
         )
-        kept.append(row.pk)
-    for row in model.objects.filter(form=form).exclude(pk__in=kept):
-        row.delete()
+
+    def citations_get(self, keys):
+        return list(Citation.objects.filter(key__in=keys))
+
+    def row_find(self, model, form, **lookup):
+        """The form's first row of ``model`` matching ``lookup``, or None."""
+        return model.objects.filter(form=form, **lookup).first()
+
+    def evidence_find(self, form, slug):
+        """The form's evidence for the use ``slug``, or None."""
+        return Evidence.objects.filter(form=form, indication__slug=slug).first()
+
+    def rows_replace(self, model, form, wanted):
+        """Make ``form``'s rows of ``model`` exactly ``wanted``, in that order.
+
+        ``wanted`` holds (lookup, values) or (lookup, values, citations).
+        """
+        ordered = hasattr(model, "position")
+        if ordered:
+            existing = [
+                model.objects.filter(form=form, **lookup)
+                .values_list("position", flat=True)
+                .first()
+                for lookup, *_ in wanted
+            ]
+            # Positions already in the file's order are left alone, so that an
+            # unchanged file records no change.
+            renumber = None in existing or existing != sorted(existing)
+        kept = []
+        for position, (lookup, values, *citations) in enumerate(wanted):
+            if ordered and renumber:
+                values = {**values, "position": position}
+            row = row_upsert(
+                model,
+                {"form": form, **lookup},
+                values,
+                self.counts,
+                citations=citations[0] if citations else None,
+            )
+            kept.append(row.pk)
+        for row in model.objects.filter(form=form).exclude(pk__in=kept):
+            row.delete()
 
 
-def _apply_import(parsed, counts):
-    form, created = _import_form(parsed)
-    values = {**_facts(parsed), **parsed.fields}
-    if parsed.other:
-        values["other_sections"] = other_sections_markdown(parsed)
-    row_upsert(MagnesiumForm, {"pk": form.pk}, values, counts)
+def _synonyms_write(parsed, form, counts):
     for name in parsed.synonyms + [parsed.title]:
         slug = slugify(name)
         if name.lower() == form.name.lower() or slug == form.slug:
@@ -135,21 +191,25 @@ def _apply_import(parsed, counts):
             continue
         if not Synonym.objects.filter(slug=slug).exists():
             row_upsert(Synonym, {"slug": slug}, {"form": form, "name": name}, counts)
+
+
+def _apply_import(parsed, writer, *, title_match=NOT_LOOKED_UP):
+    form, created = writer.form_write(parsed, title_match=title_match)
+    _synonyms_write(parsed, form, writer.counts)
     if parsed.side_effects is not None:
         wanted = []
         for effect, note in parsed.side_effects:
-            slug = slugify(effect.name)
-            side_effect = SideEffect.objects.filter(slug=slug).first() or row_upsert(
-                SideEffect, {"slug": slug}, {"name": effect.name}, counts
+            side_effect = writer.topic_get(
+                SideEffect, slugify(effect.name), effect.name
             )
             seriousness = (
                 FormSideEffect.Seriousness.SEEK_ATTENTION
                 if effect.serious
                 else FormSideEffect.Seriousness.MILD
             )
-            existing = FormSideEffect.objects.filter(
-                form=form, side_effect=side_effect, seriousness=seriousness
-            ).first()
+            existing = writer.row_find(
+                FormSideEffect, form, side_effect=side_effect, seriousness=seriousness
+            )
             # The file's two lists say how serious, not how frequent: keep an
             # editor's frequency, else assume the lists' usual wording.
             frequency = (
@@ -165,13 +225,12 @@ def _apply_import(parsed, counts):
                     {"frequency": frequency, "seriousness": seriousness, "notes": note},
                 )
             )
-        _replace_rows(FormSideEffect, form, wanted, counts)
+        writer.rows_replace(FormSideEffect, form, wanted)
     if parsed.precautions is not None:
-        _replace_rows(
+        writer.rows_replace(
             Precaution,
             form,
             [({"label": label}, {"text": text}) for label, text in parsed.precautions],
-            counts,
         )
     for name, model, key, build in [
         ("doses", Dose, ("population", "purpose"), _dose_values),
@@ -185,26 +244,25 @@ def _apply_import(parsed, counts):
             continue
         wanted = []
         for row in rows:
-            values = build(row, counts, form=form, parsed=parsed)
+            values = build(row, writer, form=form, parsed=parsed)
             lookup = {field: values.pop(field) for field in key}
-            wanted.append((lookup, values, _cited(parsed, row)))
-        _replace_rows(model, form, wanted, counts)
+            wanted.append((lookup, values, _cited(parsed, row, writer)))
+        writer.rows_replace(model, form, wanted)
     if parsed.faqs is not None:
-        _replace_rows(
+        writer.rows_replace(
             FAQ,
             form,
             [
                 ({"question": question}, {"answer": answer})
                 for question, answer in parsed.faqs
             ],
-            counts,
         )
     return form, created
 
 
-def _cited(parsed, row):
+def _cited(parsed, row, writer):
     keys = row.get("citations") or []
-    citations = list(Citation.objects.filter(key__in=keys))
+    citations = writer.citations_get(keys)
     unknown = set(keys) - {citation.key for citation in citations}
     if unknown:
         raise ImportProblem(
@@ -236,7 +294,7 @@ def _typed(model, row, names):
     return values
 
 
-def _dose_values(row, counts, **kwargs):
+def _dose_values(row, writer, **kwargs):
     return {
         **_typed(Dose, row, ("age_band", "life_stage", "route")),
         "population": str(row.get("population", "")),
@@ -249,7 +307,7 @@ def _dose_values(row, counts, **kwargs):
     }
 
 
-def _interaction_values(row, counts, **kwargs):
+def _interaction_values(row, writer, **kwargs):
     return {
         "drug_class": str(row.get("drug_class", "")),
         "examples": str(row.get("examples", "")),
@@ -259,11 +317,9 @@ def _interaction_values(row, counts, **kwargs):
     }
 
 
-def _evidence_values(row, counts, **kwargs):
+def _evidence_values(row, writer, **kwargs):
     name = str(row.get("indication", "")).strip()
-    indication = Indication.objects.filter(slug=slugify(name)).first() or row_upsert(
-        Indication, {"slug": slugify(name)}, {"name": name}, counts
-    )
+    indication = writer.topic_get(Indication, slugify(name), name)
     return {
         "indication": indication,
         "direction": str(row.get("direction", "")),
@@ -287,9 +343,9 @@ EVIDENCE_RATING_FIELDS = (
 )
 
 
-def _study_values(row, counts, *, form, parsed):
+def _study_values(row, writer, *, form, parsed):
     use = str(row.get("evidence", "")).strip()
-    evidence = Evidence.objects.filter(form=form, indication__slug=slugify(use)).first()
+    evidence = writer.evidence_find(form, slugify(use))
     if evidence is None:
         raise ImportProblem(
             parsed.path,
@@ -306,76 +362,131 @@ def _study_values(row, counts, *, form, parsed):
 
 
 def monograph_import(
-    *, parsed, user=None, publish_as=None, dry_run=False, with_diff=None
+    *,
+    parsed,
+    user=None,
+    publish_as=None,
+    dry_run=False,
+    with_diff=None,
+    run=None,
+    title_match=NOT_LOOKED_UP,
 ):
     """Write one parsed file in one transaction, as one revision of its monograph.
 
     Imported content enters as a draft unless ``publish_as`` (a reviewer)
     approves it in the same transaction. With ``dry_run`` nothing is kept.
     The diff of what changed is computed for a dry run, or when ``with_diff``.
+    ``run`` (an importing_bulk.ImportRun) imports the file as one of many:
+    its rows are written in bulk, and what the run looked up is reused.
+    ``title_match`` is the form the caller found by the file's title.
     """
+    from monographs.services.importing_bulk import BulkWriter
+
     with_diff = dry_run if with_diff is None else with_diff
     name = parsed.path.name
+    reason = f"Imported from {name}"
+    author = publish_as or user
     counts = WriteCounts()
+    if run is None:
+        writer = RowWriter(counts)
+    else:
+        writer = BulkWriter(counts, run=run, reason=reason, user=author)
+        run.file_started()
+    kept = False
     try:
-        with transaction.atomic():
-            with change_context(
-                reason=f"Imported from {name}", user=publish_as or user
-            ) as context:
-                form, created = _apply_import(parsed, counts)
-            revision = context.revisions.get(form.pk)
-            if revision is None:
-                latest = latest_revision(form)
-                published = (
-                    Publication.objects.live()
-                    .filter(form_id=form.pk)
-                    .values_list("revision_id", flat=True)
-                    .first()
-                )
-                if publish_as is not None and published != latest.pk:
-                    # Already imported as a draft: publishing was asked for now.
-                    if not dry_run:
-                        monograph_approve(
-                            form=form,
-                            user=publish_as,
-                            revision_number=latest.number,
-                            comment=f"Imported from {name}",
-                        )
-                    return ImportResult(form=form, status="updated", revision=latest)
-                return ImportResult(form=form, status="unchanged")
-            before = (
-                Revision.objects.with_document()
-                .for_form(form.pk)
-                .filter(number__lt=revision.number)
-                .order_by("-number")
-                .first()
-            )
-            diff = (
-                compare(
-                    document_load(before) if before else None,
-                    document_load(revision),
-                )
-                if with_diff
-                else None
-            )
-            if publish_as is not None and not dry_run:
-                monograph_approve(
-                    form=form,
-                    user=publish_as,
-                    revision_number=revision.number,
-                    comment=f"Imported from {name}",
-                )
-            if dry_run:
-                transaction.set_rollback(True)
-            return ImportResult(
-                form=form,
-                status="created" if created else "updated",
-                diff=diff,
-                revision=revision,
-            )
+        result = _file_write(
+            parsed,
+            writer,
+            run=run,
+            reason=reason,
+            author=author,
+            publish_as=publish_as,
+            dry_run=dry_run,
+            with_diff=with_diff,
+            title_match=title_match,
+        )
+        kept = not dry_run
     except ValidationError as error:
         raise ImportProblem(parsed.path, None, "; ".join(error.messages)) from None
     except IntegrityError as error:
         raise ImportProblem(
             parsed.path, None, f"clashes with existing content: {error}"
         ) from None
+    finally:
+        if run is not None:
+            # What a file created is reused by later files only if it stays.
+            run.file_ended(kept=kept)
+    return result
+
+
+@transaction.atomic
+def _file_write(
+    parsed,
+    writer,
+    *,
+    run,
+    reason,
+    author,
+    publish_as,
+    dry_run,
+    with_diff,
+    title_match,
+):
+    """monograph_import's transaction."""
+    name = parsed.path.name
+    with change_context(reason=reason, user=author) as context:
+        form, created = _apply_import(parsed, writer, title_match=title_match)
+        if run is not None:
+            writer.finish(context, form)
+    revision = context.revisions.get(form.pk)
+    if run is not None:
+        writer.history_write(revision)
+    if revision is None:
+        if publish_as is None:
+            return ImportResult(form=form, status="unchanged")
+        latest = latest_revision(form)
+        published = (
+            Publication.objects.live()
+            .filter(form_id=form.pk)
+            .values_list("revision_id", flat=True)
+            .first()
+        )
+        if published != latest.pk:
+            # Already imported as a draft: publishing was asked for now.
+            if not dry_run:
+                monograph_approve(
+                    form=form,
+                    user=publish_as,
+                    revision_number=latest.number,
+                    comment=f"Imported from {name}",
+                )
+            return ImportResult(form=form, status="updated", revision=latest)
+        return ImportResult(form=form, status="unchanged")
+    diff = None
+    if with_diff:
+        before = (
+            Revision.objects.with_document()
+            .for_form(form.pk)
+            .filter(number__lt=revision.number)
+            .order_by("-number")
+            .first()
+        )
+        diff = compare(
+            document_load(before) if before else None,
+            document_load(revision),
+        )
+    if publish_as is not None and not dry_run:
+        monograph_approve(
+            form=form,
+            user=publish_as,
+            revision_number=revision.number,
+            comment=f"Imported from {name}",
+        )
+    if dry_run:
+        transaction.set_rollback(True)
+    return ImportResult(
+        form=form,
+        status="created" if created else "updated",
+        diff=diff,
+        revision=revision,
+    )

@@ -43,10 +43,14 @@ def _held_relations(instance, *given):
     ]
 
 
-def _full_clean(instance, *, held):
+def _full_clean(instance, *, held, validate_constraints=None):
     """Model.full_clean, without asking the database whether the foreign keys
     in ``held`` exist. Unlike full_clean(exclude=...), every unique check and
-    constraint still runs, those fields included."""
+    constraint still runs, those fields included.
+
+    ``validate_constraints(exclude=...)``, if given, checks the constraints
+    in place of the instance's own method (the bulk import checks those
+    scoped to one monograph against rows it holds in memory)."""
     errors = {}
     for check in (
         lambda: instance.clean_fields(exclude=held),
@@ -58,7 +62,10 @@ def _full_clean(instance, *, held):
             errors = error.update_error_dict(errors)
     # As full_clean does: unique checks only for fields that passed.
     failed = {name for name in errors if name != NON_FIELD_ERRORS}
-    for check in (instance.validate_unique, instance.validate_constraints):
+    for check in (
+        instance.validate_unique,
+        validate_constraints or instance.validate_constraints,
+    ):
         try:
             check(exclude=failed)
         except ValidationError as error:

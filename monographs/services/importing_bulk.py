@@ -1,0 +1,422 @@
+"""
+Importing a whole folder: each file still one transaction and one revision,
+its rows written a kind at a time.
+
+The row-by-row writer (monographs.services.importing.RowWriter) looks up,
+validates against the database, saves and records each row on its own:
+some 75 queries a file. ``BulkWriter`` makes the same decisions with the
+same code (``_apply_import``) but, for each kind of row, reads the form's
+rows once, matches and validates the file's rows in Python against them,
+inserts the new ones with one bulk_create and the changed ones with one
+bulk_update, and writes their historical rows once the file's revision is
+known, already linked to it, in one bulk_create per table.
+
+What it leaves is what the row-by-row writer leaves, row for row and
+historical row for historical row (tests/importing/test_bulk_import.py):
+
+- rows are matched to the file's as row_upsert matches them (the first of
+  the form's rows in the model's order), positions renumbered as
+  RowWriter.rows_replace renumbers them;
+- each row is validated by full_clean, except that a unique constraint on
+  the form and other fields is checked against the form's rows held here:
+  only they can clash with it. Check constraints, and names unique across
+  all forms, still ask the database;
+- a row is recorded each time it would have been saved: a new form gets
+  its "+" (created from its front matter) and its "~" (given the file's
+  text), a row matched twice by one file two records;
+- what simple-history records through signals stays row by row, recorded
+  by them: synonyms and topics, the citations of a row (m2m_changed), and
+  rows deleted (post_delete).
+
+``ImportRun`` keeps what a run looked up (topics, citations) for the files
+after: a file that fails or a dry run takes back what it created.
+"""
+
+import functools
+from itertools import count
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from monographs.models import Citation, Evidence
+from monographs.services.importing import (
+    NOT_LOOKED_UP,
+    form_find,
+    form_new,
+    form_values,
+)
+from monographs.services.writes import (
+    _full_clean,
+    _held_relations,
+    describe_invalid,
+    row_upsert,
+)
+
+
+class ImportRun:
+    """What one run of the import looked up: topics by slug, citations by key."""
+
+    def __init__(self):
+        self._kept = {}
+        self._file = {}
+
+    def file_started(self):
+        self._file = {}
+
+    def file_ended(self, *, kept):
+        """Keep what the file found or created for later files, or, if the
+        file was rolled back, forget it: it may no longer exist."""
+        if kept:
+            self._kept.update(self._file)
+        self._file = {}
+
+    def get(self, model, key):
+        return self._kept.get((model, key)) or self._file.get((model, key))
+
+    def add(self, model, key, instance):
+        self._file[model, key] = instance
+
+
+class BulkWriter:
+    """Writes a file's rows a kind at a time; see the module's docstring."""
+
+    def __init__(self, counts, *, run, reason, user):
+        self.counts = counts
+        self.run = run
+        self.reason = reason
+        self.user = user
+        # {model: [the form's rows, as they stand in this transaction]}
+        self.rows = {}
+        # {model: {row id: [(through row id, citation id)]}}
+        self.links = {}
+        # (instance, history type, field values, citation links) per save.
+        self.records = []
+        self.form_created = False
+        self._order = count()
+
+    # What _apply_import asks of a writer.
+
+    def form_write(self, parsed, *, title_match=NOT_LOOKED_UP):
+        form = form_find(parsed, title_match=title_match)
+        self.form_created = created = form is None
+        if created:
+            # Validated as RowWriter validates it when it saves it first.
+            form = form_new(parsed)
+            self._record(form, "+")
+        changed = [
+            name
+            for name, value in form_values(parsed).items()
+            if getattr(form, name) != value and not setattr(form, name, value)
+        ]
+        if changed:
+            try:
+                _full_clean(form, held=[])
+            except ValidationError as error:
+                raise ValidationError(describe_invalid(form, error)) from None
+            self._record(form, "~")
+        if created or changed:
+            # Its history is written with the rest of the file's.
+            form.skip_history_when_saving = True
+            try:
+                form.save()
+            finally:
+                del form.skip_history_when_saving
+        self._count(created, bool(changed))
+        return form, created
+
+    def topic_get(self, model, slug, name):
+        topic = self.run.get(model, slug)
+        if topic is None:
+            topic = model.objects.filter(slug=slug).first() or row_upsert(
+                model, {"slug": slug}, {"name": name}, self.counts
+            )
+            self.run.add(model, slug, topic)
+        return topic
+
+    def citations_get(self, keys):
+        found = {key: self.run.get(Citation, key) for key in keys}
+        missing = [key for key, citation in found.items() if citation is None]
+        if missing:
+            for citation in Citation.objects.filter(key__in=missing):
+                self.run.add(Citation, citation.key, citation)
+                found[citation.key] = citation
+        return [citation for citation in found.values() if citation is not None]
+
+    def row_find(self, model, form, **lookup):
+        return _first(self._rows(model, form), model, lookup)
+
+    def evidence_find(self, form, slug):
+        return next(
+            (row for row in self._rows(Evidence, form) if row.indication.slug == slug),
+            None,
+        )
+
+    def rows_replace(self, model, form, wanted):
+        """Make ``form``'s rows of ``model`` exactly ``wanted``, in that order,
+        as RowWriter.rows_replace does, in a few queries."""
+        rows = self._rows(model, form)
+        ordered = hasattr(model, "position")
+        if ordered:
+            existing = [
+                getattr(_first(rows, model, lookup), "position", None)
+                for lookup, *_ in wanted
+            ]
+            renumber = None in existing or existing != sorted(existing)
+        kept, created, updated, cited = [], [], {}, []
+        for position, (lookup, values, *citations) in enumerate(wanted):
+            if ordered and renumber:
+                values = {**values, "position": position}
+            row = _first(rows, model, lookup)
+            is_new = row is None
+            if is_new:
+                row = model(form=form, **lookup, **values)
+                row._import_order = next(self._order)
+                links = []
+            else:
+                links = self.links.get(model, {}).get(row.pk, [])
+            changed = [
+                name
+                for name, value in values.items()
+                if not is_new
+                and getattr(row, name) != value
+                and not setattr(row, name, value)
+            ]
+            if is_new or changed:
+                held = _held_relations(row, {"form": form, **lookup}, values)
+                try:
+                    _full_clean(
+                        row,
+                        held=held,
+                        validate_constraints=lambda exclude, row=row: (
+                            _constraints_validate(row, rows, exclude=exclude)
+                        ),
+                    )
+                except ValidationError as error:
+                    raise ValidationError(describe_invalid(row, error)) from None
+                self._record(row, "+" if is_new else "~", links)
+                if is_new:
+                    rows.append(row)
+                    created.append(row)
+                elif row.pk is not None:
+                    updated.setdefault(id(row), (row, set()))[1].update(changed)
+                if ordered:
+                    rows.sort(key=_position_order)
+            citation_change = False
+            if citations and citations[0] is not None:
+                wanted_ids = {citation.pk for citation in citations[0]}
+                if wanted_ids != {citation for _, citation in links}:
+                    cited.append((row, wanted_ids))
+                    citation_change = True
+            self._count(is_new, bool(changed) or citation_change)
+            kept.append(row)
+        # Rows created by this file are inserted with their last values.
+        created = [row for row in created if row.pk is None]
+        if created:
+            model.objects.bulk_create(created)
+        if updated:
+            fields = sorted({name for _, names in updated.values() for name in names})
+            model.objects.bulk_update([row for row, _ in updated.values()], fields)
+        for row, wanted_ids in cited:
+            # Recorded by simple-history's m2m_changed, as RowWriter's are.
+            row.citations.set(wanted_ids)
+        for row in [row for row in rows if all(row is not k for k in kept)]:
+            row.delete()
+            rows.remove(row)
+
+    # Finishing the file.
+
+    def finish(self, context, form):
+        """Run inside the change context, before it ends: a file that wrote
+        rows gets a revision even if no signal recorded any."""
+        if self.records:
+            context.records.setdefault(form.pk, [])
+
+    def history_write(self, revision):
+        """Insert the historical rows of the bulk writes, linked to
+        ``revision``; none if the file changed nothing (as revisions_record
+        drops the historical rows of a write that changed nothing)."""
+        if revision is None:
+            return
+        date = timezone.now()
+        by_model = {}
+        for instance, history_type, values, links in self.records:
+            history = _history_model(type(instance))
+            record = history(
+                history_date=date,
+                history_user=self.user,
+                history_change_reason=self.reason,
+                history_type=history_type,
+                revision=revision,
+                **{**values, "id": instance.pk},
+            )
+            by_model.setdefault(history, []).append((record, links))
+        for history, records in by_model.items():
+            history.objects.bulk_create([record for record, _ in records])
+            for field in history._history_m2m_fields:
+                # A record keeps the citations its row had, as
+                # simple-history's create_historical_record_m2ms does.
+                m2m_history = HistoricalRecords.m2m_models[field]
+                column = field.m2m_field_name()
+                m2m_history.objects.bulk_create(
+                    m2m_history(
+                        history=record,
+                        id=link,
+                        **{f"{column}_id": record.id, "citation_id": citation},
+                    )
+                    for record, links in records
+                    for link, citation in links
+                )
+
+    # Helpers.
+
+    def _rows(self, model, form):
+        """The form's rows of ``model``, read once per file."""
+        if model not in self.rows:
+            if self.form_created or form.pk is None:
+                rows = []
+            else:
+                queryset = model.objects.filter(form=form)
+                topic = _topic_field(model)
+                if topic:
+                    queryset = queryset.select_related(topic)
+                rows = list(queryset)
+                for row in rows:
+                    row._import_order = -1
+            if hasattr(model, "position"):
+                rows.sort(key=_position_order)
+            self.rows[model] = rows
+            if rows and "citations" in {f.name for f in model._meta.many_to_many}:
+                through = model.citations.through
+                column = f"{model.citations.field.m2m_field_name()}_id"
+                links = {}
+                for link, row_id, citation in (
+                    through.objects.filter(**{f"{column}__in": [r.pk for r in rows]})
+                    .order_by("pk")
+                    .values_list("pk", column, "citation_id")
+                ):
+                    links.setdefault(row_id, []).append((link, citation))
+                self.links[model] = links
+        return self.rows[model]
+
+    def _record(self, instance, history_type, links=()):
+        history = _history_model(type(instance))
+        values = {
+            field.attname: getattr(instance, field.attname)
+            for field in history.tracked_fields
+        }
+        self.records.append((instance, history_type, values, list(links)))
+
+    def _count(self, created, changed):
+        if created:
+            self.counts.created += 1
+        elif changed:
+            self.counts.updated += 1
+        else:
+            self.counts.unchanged += 1
+
+
+@functools.cache
+def _history_model(model):
+    """model.history.model: the manager is built anew on every access."""
+    return model.history.model
+
+
+@functools.cache
+def _topic_field(model):
+    for name in ("side_effect", "indication"):
+        try:
+            model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        return name
+    return None
+
+
+def _position_order(row):
+    """Meta.ordering of ordered rows, ("position", "pk"); rows not yet
+    inserted come after the others, in the order they were made."""
+    if row.pk is not None:
+        return (row.position, 0, row.pk)
+    return (row.position, 1, row._import_order)
+
+
+def _matches(row, model, lookup):
+    for name, value in lookup.items():
+        field = model._meta.get_field(name)
+        if field.is_relation:
+            if getattr(row, field.attname) != getattr(value, "pk", value):
+                return False
+        elif getattr(row, name) != value:
+            return False
+    return True
+
+
+def _first(rows, model, lookup):
+    """What model.objects.filter(form=form, **lookup).first() gives."""
+    return next((row for row in rows if _matches(row, model, lookup)), None)
+
+
+def _scoped_to_form(constraint):
+    """A unique constraint on the form and other fields: only the form's own
+    rows can clash with it."""
+    return (
+        isinstance(constraint, models.UniqueConstraint)
+        and "form" in constraint.fields
+        and not constraint.condition
+        and not constraint.expressions
+        and not constraint.include
+        and constraint.nulls_distinct is not False
+    )
+
+
+def _constraints_validate(instance, siblings, *, exclude):
+    """Model.validate_constraints, checking the unique constraints scoped to
+    the form against ``siblings`` (the form's rows of the kind) rather than
+    asking the database; the same errors in the same shape."""
+    errors = {}
+    for model_class, constraints in instance.get_constraints():
+        for constraint in constraints:
+            try:
+                if _scoped_to_form(constraint):
+                    _unique_validate(
+                        constraint, model_class, instance, siblings, exclude
+                    )
+                else:
+                    constraint.validate(model_class, instance, exclude=exclude)
+            except ValidationError as error:
+                if (
+                    getattr(error, "code", None) == "unique"
+                    and len(constraint.fields) == 1
+                ):
+                    errors.setdefault(constraint.fields[0], []).append(error)
+                else:
+                    errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _unique_validate(constraint, model, instance, siblings, exclude):
+    """UniqueConstraint.validate for a constraint without condition or
+    expressions, against ``siblings``."""
+    if exclude and any(name in exclude for name in constraint.fields):
+        return
+    attnames = [model._meta.get_field(name).attname for name in constraint.fields]
+    values = [getattr(instance, attname) for attname in attnames]
+    if any(value is None for value in values):
+        return
+    clash = any(
+        other is not instance
+        and (other.pk is None or other.pk != instance.pk)
+        and [getattr(other, attname) for attname in attnames] == values
+        for other in siblings
+    )
+    if not clash:
+        return
+    if constraint.violation_error_message == constraint.default_violation_error_message:
+        message = instance.unique_error_message(model, constraint.fields)
+        raise ValidationError(message, code=message.code)
+    raise ValidationError(
+        constraint.get_violation_error_message(), code=constraint.violation_error_code
+    )
