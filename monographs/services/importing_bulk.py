@@ -40,7 +40,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from monographs.models import Citation, Evidence
+from monographs.models import Citation, Evidence, MagnesiumForm
 from monographs.services.importing import (
     NOT_LOOKED_UP,
     form_find,
@@ -111,8 +111,17 @@ class BulkWriter:
             if getattr(form, name) != value and not setattr(form, name, value)
         ]
         if changed:
+            # A new form's constraints were checked by form_new a moment ago:
+            # if none of their fields changed since, they hold still.
+            unchecked = created and not set(changed) & _constrained_fields(
+                MagnesiumForm
+            )
             try:
-                _full_clean(form, held=[])
+                _full_clean(
+                    form,
+                    held=[],
+                    validate_constraints=(lambda exclude: None) if unchecked else None,
+                )
             except ValidationError as error:
                 raise ValidationError(describe_invalid(form, error)) from None
             self._record(form, "~")
@@ -321,6 +330,18 @@ class BulkWriter:
 def _history_model(model):
     """model.history.model: the manager is built anew on every access."""
     return model.history.model
+
+
+@functools.cache
+def _constrained_fields(model):
+    """The fields the model's constraints read."""
+    fields = set()
+    for constraint in model._meta.constraints:
+        fields.update(getattr(constraint, "fields", ()))
+        condition = getattr(constraint, "condition", None)
+        if condition is not None:
+            fields.update(condition.referenced_base_fields)
+    return fields
 
 
 @functools.cache
