@@ -18,7 +18,7 @@ from django.db import connection, models, transaction
 from django.test import TestCase
 
 from bench import dataset
-from monographs.models import MagnesiumForm
+from monographs.models import FormSideEffect, MagnesiumForm, SideEffect
 from tests import factories
 from tests.importing import TemporaryFolderMixin, page, run_import, write
 
@@ -227,3 +227,40 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
         run = run_import(self.folder, dry_run=True)
         self.assertIn("Would have:", run.out)
         self.assertEqual(snapshot(), self.before)
+
+
+class RunCacheTests(TemporaryFolderMixin, TestCase):
+    """What a run reuses from file to file is only what stayed written."""
+
+    def test_a_topic_created_by_a_file_that_failed_is_created_again(self):
+        side_effects = (
+            "### Side Effects\nCommon side effects include:\n\n* Ghost effect\n"
+        )
+        write(
+            self.folder,
+            "a.md",
+            page(
+                "Magnesium first",
+                side_effects,
+                category="organic-salt",
+                elemental_mg_percent=10,
+                # A study of a use the file does not list fails the file
+                # after its side effects were written.
+                studies="[{evidence: Nothing, name: A, outcome: B}]",
+            ),
+        )
+        write(
+            self.folder,
+            "b.md",
+            page(
+                "Magnesium second",
+                side_effects,
+                category="organic-salt",
+                elemental_mg_percent=10,
+            ),
+        )
+        run = run_import(self.folder)
+        self.assertIn("1 created, 0 updated, 0 unchanged, 1 failed", run.out)
+        self.assertIn("a.md", run.err)
+        row = FormSideEffect.objects.get(form__name="Magnesium second")
+        self.assertEqual(row.side_effect, SideEffect.objects.get(slug="ghost-effect"))
