@@ -21,6 +21,8 @@ historical row for historical row (tests/importing/test_bulk_import.py):
   the form and other fields is checked against the form's rows held here:
   only they can clash with it. Check constraints, and names unique across
   all forms, still ask the database;
+- bulk writes send no pre_save: it is sent for each row where save()
+  would send it, so that its receivers (text stored normalised) apply;
 - a row is recorded each time it would have been saved: a new form gets
   its "+" (created from its front matter) and its "~" (given the file's
   text), a row matched twice by one file two records;
@@ -36,7 +38,8 @@ import functools
 from itertools import count
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models
+from django.db import models, router
+from django.db.models import signals
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -310,7 +313,18 @@ class BulkWriter:
         return self.rows[model]
 
     def _record(self, instance, history_type, links=()):
-        history = _history_model(type(instance))
+        """Note a save of ``instance``: its values as they are stored."""
+        # bulk_create and bulk_update send no pre_save; its receivers
+        # (content text is stored normalised) change what save() would store.
+        model = type(instance)
+        signals.pre_save.send(
+            sender=model,
+            instance=instance,
+            raw=False,
+            using=router.db_for_write(model, instance=instance),
+            update_fields=None,
+        )
+        history = _history_model(model)
         values = {
             field.attname: getattr(instance, field.attname)
             for field in history.tracked_fields

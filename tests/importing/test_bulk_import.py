@@ -28,6 +28,7 @@ doses:
     purpose: General supplementation
     minimum_mg: 150
     maximum_mg: 300
+    notes: "Stored without the spaces at the end of its lines.  \\r\\n  "
     citations: [bench0003]
   - population: Older adults
     purpose: Sleep
@@ -143,7 +144,9 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
             write(
                 self.folder,
                 "z/cited.md",
-                f"---\ntitle: {cited.name}\n{CITED_UPDATE.strip()}\n---\n\n"
+                f"---\ntitle: {cited.name}\n"
+                'composition_note: "Normalised when saved.   "\n'
+                f"{CITED_UPDATE.strip()}\n---\n\n"
                 f"# {cited.name}\n### Usage\nUpdated, with cited rows.\n",
             )
         )
