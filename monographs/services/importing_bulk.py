@@ -108,11 +108,7 @@ class BulkWriter:
             # Validated as RowWriter validates it when it saves it first.
             form = form_new(parsed)
             self._record(form, "+")
-        changed = [
-            name
-            for name, value in form_values(parsed).items()
-            if getattr(form, name) != value and not setattr(form, name, value)
-        ]
+        changed = _values_set(form, form_values(parsed))
         if changed:
             # A new form's constraints were checked by form_new a moment ago:
             # if none of their fields changed since, they hold still.
@@ -188,13 +184,7 @@ class BulkWriter:
                 links = []
             else:
                 links = self.links.get(model, {}).get(row.pk, [])
-            changed = [
-                name
-                for name, value in values.items()
-                if not is_new
-                and getattr(row, name) != value
-                and not setattr(row, name, value)
-            ]
+            changed = [] if is_new else _values_set(row, values)
             if is_new or changed:
                 held = _held_relations(row, {"form": form, **lookup}, values)
                 try:
@@ -223,8 +213,7 @@ class BulkWriter:
                     citation_change = True
             self._count(is_new, bool(changed) or citation_change)
             kept.append(row)
-        # Rows created by this file are inserted with their last values.
-        created = [row for row in created if row.pk is None]
+        # Rows this file created are inserted once, with their last values.
         if created:
             model.objects.bulk_create(created)
         if updated:
@@ -338,6 +327,17 @@ class BulkWriter:
             self.counts.updated += 1
         else:
             self.counts.unchanged += 1
+
+
+def _values_set(instance, values):
+    """Give ``instance`` the ``values``; the names of those that changed, as
+    row_upsert compares them."""
+    changed = []
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
 
 
 @functools.cache
