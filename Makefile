@@ -74,8 +74,12 @@ serve: migrate
 	sh -c '$(MANAGE) collectstatic --no-input -v0 && \
 		GUNICORN_BIND=$(HOST):$(PORT) exec $(BIN)/gunicorn -c gunicorn.conf.py'
 
+# One pytest process per core (pytest-xdist), each with its own test database
+# and browser; a file's tests stay in one process. PYTEST_WORKERS=0 runs the
+# suite in this process.
+PYTEST_WORKERS ?= auto
 test: install-dev browser-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Lighthouse's desktop scores (98+ in every category) in the machine's Chromium.
 lighthouse: install-dev browser-deps

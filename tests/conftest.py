@@ -1,5 +1,7 @@
 import pytest
 from django.core.cache import cache
+from django.test import TestCase, TransactionTestCase
+from pytest_django.plugin import blocking_manager_key
 
 
 @pytest.fixture(autouse=True)
@@ -8,3 +10,49 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def _transactional(item):
+    """Whether the test ends by emptying every table (Django's flush)."""
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return not issubclass(cls, TestCase)
+    marker = item.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put the editorial roles back after a test that empties every table.
+
+    Migration 0002 creates them, and a flush removes them with the rest. Run
+    in one process, pytest-django runs transactional tests last; under
+    pytest-xdist a process may run one before another file's tests, which
+    must still find the database as migrated. A hook rather than a fixture:
+    pytest-django's own fixtures flush after every fixture of the test's.
+    """
+    result = yield
+    if _transactional(item):
+        from monographs.roles import sync_roles
+
+        with item.config.stash[blocking_manager_key].unblock():
+            sync_roles()
+    return result
+
+
+# The name under which browser tests hand their figures to the summary.
+REPORT_PROPERTY = "mgref browser report"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the figures tests reported rather than asserted (see
+    tests/browser/conftest.py), from this process or pytest-xdist's workers."""
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, text in getattr(report, "user_properties", ()):
+                if name == REPORT_PROPERTY:
+                    terminalreporter.write_sep("-", "browser report")
+                    terminalreporter.write_line(text)

@@ -95,8 +95,15 @@ class LoginThrottlingTests(TestCase):
 
 class DatabaseUnavailableTests(TestCase):
     def broken_database(self):
-        return mock.patch(
-            "django.db.backends.base.base.BaseDatabaseWrapper.cursor",
+        from django.db import connection
+
+        # The connection itself, not its class: once a SimpleTestCase has run
+        # in this process, Django has left the connection its own `cursor`
+        # attribute (restoring it after blocking queries), which a patch of
+        # the class would miss.
+        return mock.patch.object(
+            connection,
+            "cursor",
             side_effect=OperationalError(
                 "could not connect to server: Connection refused"
             ),

@@ -12,6 +12,7 @@ import pytest
 
 from monographs.roles import sync_roles
 from monographs.services import seed_load
+from tests.conftest import REPORT_PROPERTY
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS = BASE_DIR / "test-artifacts"
@@ -56,14 +57,11 @@ def browser():
         browser.close()
 
 
-# Figures the browser tests report rather than assert, printed at the end.
+# Figures the browser tests report rather than assert, printed at the end
+# (tests/conftest.py). A test appends to REPORTS; each test's report carries
+# what it appended as a user property, so that the figures reach the summary
+# from pytest-xdist's workers too.
 REPORTS = []
-
-
-def pytest_terminal_summary(terminalreporter):
-    for report in REPORTS:
-        terminalreporter.write_sep("-", "browser report")
-        terminalreporter.write_line(report)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -71,6 +69,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
+    if report.when == "call":
+        report.user_properties.extend((REPORT_PROPERTY, text) for text in REPORTS)
+        REPORTS.clear()
 
 
 class BrowserSession:
