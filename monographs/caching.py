@@ -449,7 +449,12 @@ class CachedWSGIHandler(WSGIHandler):
         self.pages = None if isinstance(caches["default"], DummyCache) else PageCache()
 
     def __call__(self, environ, start_response):
-        if self.pages is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        if (
+            self.pages is None
+            or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+            # Static files and the admin, before building a request for them.
+            or environ.get("PATH_INFO", "").startswith(self.pages.skip_prefixes)
+        ):
             return super().__call__(environ, start_response)
         request = self.request_class(environ)
         found = self.pages.lookup(request)
