@@ -711,6 +711,8 @@ class Bench:
         published = self.dataset.published_numbers
         older, newer = published[-2], published[-1]
         return [
+            ("home", "/"),
+            ("forms list", "/forms/"),
             ("history", f"/forms/{slug}/history/"),
             ("permalink", f"/forms/{slug}/revisions/{older}/"),
             ("diff", f"/forms/{slug}/diff/?from={older}&to={newer}"),
