@@ -35,7 +35,8 @@ def pytest_runtest_teardown(item, nextitem):
     pytest-django's own fixtures flush after every fixture of the test's.
     """
     result = yield
-    if _transactional(item):
+    # After the last test (no next item) the test databases are gone.
+    if nextitem is not None and _transactional(item):
         from monographs.roles import sync_roles
 
         with item.config.stash[blocking_manager_key].unblock():
