@@ -18,11 +18,13 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DateField, DateTimeField, DecimalField, Q
+from django.db.models import DateField, DateTimeField, DecimalField
 
 from monographs.markdown import citation_keys
+from monographs.prepared import PreparedValues
 from monographs.schema import (
     ROW_KINDS,
+    ROW_KINDS_BY_NAME,
     SCHEMA_VERSION,
     TOPIC_FIELDS,
     TOPIC_MODELS,
@@ -35,6 +37,8 @@ from monographs.schema import (
 
 
 def _json_value(value):
+    if value.__class__ is str:
+        return normalize_text(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime.date):
@@ -55,48 +59,107 @@ def _model(name):
     return apps.get_model("monographs", name)
 
 
-def document_build(form_id):
-    """The document of monograph ``form_id`` as it stands now; {} if deleted."""
-    form = (
-        _model("MagnesiumForm").objects.filter(pk=form_id).values("id", *form_fields())
+@functools.cache
+def _form_query():
+    return PreparedValues(
+        lambda form_id: (
+            _model("MagnesiumForm")
+            .objects.filter(pk=form_id)
+            .order_by()
+            .values("id", *form_fields())
+        )
     )
-    form = form.first()
+
+
+@functools.cache
+def _rows_query(kind_name):
+    """A kind's rows of one form, with the fields of the topic each names and
+    of each citation it cites: a cited row comes once per citation it has."""
+    kind = ROW_KINDS_BY_NAME[kind_name]
+    model = kind.model
+    columns = [model._meta.get_field(name).attname for name in row_fields(kind_name)]
+    if kind.topic:
+        columns += [f"{kind.topic}__{name}" for name in TOPIC_FIELDS]
+    if kind.cites:
+        columns += ["citations", *(f"citations__{name}" for name in citation_fields())]
+    # No ORDER BY: assembly sorts, and Meta.ordering would join topics.
+    return PreparedValues(
+        lambda form_id: (
+            model.objects.filter(form_id=form_id).order_by().values("id", *columns)
+        )
+    )
+
+
+@functools.cache
+def _cited_by_key():
+    return PreparedValues(
+        lambda keys: (
+            _model("Citation")
+            .objects.filter(key__in=keys)
+            .order_by()
+            .values("id", *citation_fields())
+        ),
+        many=True,
+    )
+
+
+def _related(values, prefix, names):
+    return {name: values[f"{prefix}__{name}"] for name in names}
+
+
+def document_build(form_id):
+    """The document of monograph ``form_id`` as it stands now; {} if deleted.
+
+    Runs on every save, so it is a query for the form and one a row kind,
+    each compiled once (monographs.prepared); the rows' queries bring the
+    topics and citations they name. Only a citation cited by key alone, in
+    the text, costs one more.
+    """
+    form = next(iter(_form_query().run(form_id)), None)
     if form is None:
         return {}
     rows = {}
+    cited = {}
+    named = {name: {} for name in TOPIC_MODELS}
     for kind in ROW_KINDS:
-        model = kind.model
-        attnames = [
-            model._meta.get_field(name).attname for name in row_fields(kind.name)
-        ]
-        # One query a kind: a cited row comes once per citation it has.
-        columns = ["id", *attnames, *(["citations"] if kind.cites else [])]
+        names = row_fields(kind.name)
+        attnames = [kind.model._meta.get_field(name).attname for name in names]
         by_id = {}
-        # No ORDER BY: assembly sorts, and Meta.ordering would join topics.
-        rows_of_kind = model.objects.filter(form_id=form_id).order_by()
-        for values in rows_of_kind.values(*columns):
+        for values in _rows_query(kind.name).run(form_id):
             row = by_id.get(values["id"])
             if row is None:
                 row = by_id[values["id"]] = {"id": values["id"]}
-                for name, attname in zip(row_fields(kind.name), attnames, strict=True):
+                for name, attname in zip(names, attnames, strict=True):
                     row[name] = values[attname]
                 if kind.cites:
                     row["citations"] = []
+                if kind.topic and row[kind.topic] is not None:
+                    named[kind.topic][row[kind.topic]] = {
+                        "id": row[kind.topic],
+                        **_related(values, kind.topic, TOPIC_FIELDS),
+                    }
             if kind.cites and values["citations"] is not None:
                 row["citations"].append(values["citations"])
+                cited[values["citations"]] = {
+                    "id": values["citations"],
+                    **_related(values, "citations", citation_fields()),
+                }
         rows[kind.name] = list(by_id.values())
 
     def citations(ids, keys):
-        return (
-            _model("Citation")
-            .objects.filter(Q(pk__in=ids) | Q(key__in=keys))
-            .order_by()
-            .values("id", *citation_fields())
-        )
+        found = [values for pk, values in cited.items() if pk in ids]
+        missing = set(keys) - {values["key"] for values in found}
+        if missing:
+            ids = {values["id"] for values in found}
+            found += [
+                values
+                for values in _cited_by_key().run(sorted(missing))
+                if values["id"] not in ids
+            ]
+        return found
 
     def topics(name, ids):
-        model = _model(TOPIC_MODELS[name])
-        return model.objects.filter(pk__in=ids).order_by().values("id", *TOPIC_FIELDS)
+        return [values for pk, values in named[name].items() if pk in ids]
 
     return document_assemble(form, rows, citations, topics)
 

@@ -41,7 +41,12 @@ def normalize_text(value):
     Browsers post CRLF; the seed, imports and reverts write LF. Normalising
     both ways means a resubmitted, untouched form changes nothing.
     """
-    if not isinstance(value, str) or not NOT_NORMAL_RE.search(value):
+    if not isinstance(value, str):
+        return value
+    if "\n" not in value and "\r" not in value:
+        # One line (most values): the regex's scan would cost more.
+        return value.rstrip()
+    if not NOT_NORMAL_RE.search(value):
         return value
     lines = LINE_BREAK_RE.split(value)
     return "\n".join(line.rstrip() for line in lines).strip("\n")
@@ -114,16 +119,16 @@ class RowKind:
     def fields(self):
         return row_fields(self.name)
 
-    @property
+    @functools.cached_property
     def markdown_fields(self):
         return markdown_fields(self.model_name)
 
-    @property
+    @functools.cached_property
     def topic(self):
         """The foreign key to a topic ("indication", "side_effect"), or None."""
         return next((name for name in TOPIC_MODELS if name in self.fields), None)
 
-    @property
+    @functools.cached_property
     def cites(self):
         return _cites(self.model_name)
 

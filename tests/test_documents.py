@@ -4,11 +4,13 @@ import threading
 import time
 from unittest import skipUnless
 
+from django.apps import apps
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test import Client, TestCase, TransactionTestCase
 
 from monographs import services
-from monographs.documents import document_build, document_load
+from monographs.documents import document_assemble, document_build, document_load
 from monographs.history import change_context
 from monographs.models import (
     Citation,
@@ -17,7 +19,17 @@ from monographs.models import (
     Publication,
     Revision,
 )
-from monographs.schema import ROW_KINDS, SCHEMA_VERSION, normalize_text, row_fields
+from monographs.schema import (
+    ROW_KINDS,
+    SCHEMA_VERSION,
+    TOPIC_FIELDS,
+    TOPIC_MODELS,
+    citation_fields,
+    form_fields,
+    normalize_text,
+    row_fields,
+)
+from monographs.services import seed_load
 from tests import factories
 from tests.admin.test_monograph_admin import change_url, open_change_form
 from tests.public.helpers import forget_cached_pages
@@ -44,6 +56,10 @@ def build_published(reviewer):
 class NormalizeTextTests(TestCase):
     def test_line_endings_and_trailing_whitespace(self):
         self.assertEqual(normalize_text("One  \r\nTwo\t\rThree\n\n"), "One\nTwo\nThree")
+
+    def test_one_line_loses_trailing_whitespace_only(self):
+        self.assertEqual(normalize_text("  Indented\u00a0\t "), "  Indented")
+        self.assertEqual(normalize_text("Clean"), "Clean")
 
     def test_other_values_pass_through(self):
         self.assertIsNone(normalize_text(None))
@@ -100,6 +116,67 @@ class DocumentTests(TestCase):
             MagnesiumForm.objects.get(pk=self.form.pk).save()
         self.assertEqual(Revision.objects.count(), count)
         self.assertEqual(self.form.history.count(), 1)
+
+
+def orm_document(form_id):
+    """document_build the plain way, through QuerySets built per call: what
+    its compiled queries must give."""
+    form = MagnesiumForm.objects.filter(pk=form_id).values("id", *form_fields()).first()
+    rows = {}
+    for kind in ROW_KINDS:
+        by_id = {}
+        for instance in kind.model.objects.filter(form_id=form_id):
+            row = by_id[instance.pk] = {"id": instance.pk}
+            for name in row_fields(kind.name):
+                row[name] = getattr(instance, kind.model._meta.get_field(name).attname)
+            if kind.cites:
+                row["citations"] = [c.pk for c in instance.citations.all()]
+        rows[kind.name] = list(by_id.values())
+
+    def citations(ids, keys):
+        return Citation.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).values(
+            "id", *citation_fields()
+        )
+
+    def topics(name, ids):
+        model = apps.get_model("monographs", TOPIC_MODELS[name])
+        return model.objects.filter(pk__in=ids).values("id", *TOPIC_FIELDS)
+
+    return document_assemble(form, rows, citations, topics)
+
+
+class DocumentBuildTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        seed_load()
+
+    def test_equals_a_build_through_the_orm(self):
+        forms = MagnesiumForm.objects.all()
+        self.assertGreater(len(forms), 5)
+        for form in forms:
+            with self.subTest(form=form.slug):
+                self.assertEqual(document_build(form.pk), orm_document(form.pk))
+
+    def test_queries_do_not_grow_with_rows(self):
+        # The form and each row kind, which bring their topics and citations.
+        rows_only = 1 + len(ROW_KINDS)
+        form = factories.MagnesiumFormFactory(summary="Cites nothing by key.")
+        document_build(form.pk)
+        with self.assertNumQueries(rows_only):
+            document_build(form.pk)
+        with change_context(reason="More rows"):
+            factories.FAQFactory.create_batch(20, form=form)
+            factories.DoseFactory(form=form).citations.set(Citation.objects.all()[:5])
+            factories.EvidenceFactory.create_batch(3, form=form)
+        with self.assertNumQueries(rows_only):
+            document = document_build(form.pk)
+        self.assertEqual(len(document["citations"]), 5)
+        self.assertEqual(len(document["topics"]["indication"]), 3)
+        # Citations named only by [@key] in the text: one query for them all.
+        glycinate = MagnesiumForm.objects.get(slug="magnesium-glycinate")
+        with self.assertNumQueries(rows_only + 1):
+            document = document_build(glycinate.pk)
+        self.assertIn("dai2018", {c["key"] for c in document["citations"].values()})
 
 
 class CrlfResubmissionTests(TestCase):

@@ -1,0 +1,98 @@
+"""Queries compiled once give what the ORM gives."""
+
+import datetime
+from decimal import Decimal
+
+from django.test import TestCase
+
+from monographs.models import Citation, Dose, Evidence, Revision
+from monographs.prepared import PreparedValues
+from tests import factories
+
+
+class PreparedValuesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.form = factories.MagnesiumFormFactory(elemental_mg_percent=Decimal("14.1"))
+        cls.other = factories.MagnesiumFormFactory()
+        cls.dose = factories.DoseFactory(form=cls.form)
+        factories.DoseFactory(form=cls.other)
+        cls.citations = [
+            factories.CitationFactory(key=f"source{year}", year=year)
+            for year in (2019, 2020, 2021)
+        ]
+        cls.dose.citations.set(cls.citations[:2])
+
+    def doses(self, form_id):
+        return (
+            Dose.objects.filter(form_id=form_id)
+            .order_by("pk", "citations")
+            .values("id", "minimum_mg", "citations", "citations__key")
+        )
+
+    def test_rows_equal_the_orms(self):
+        prepared = PreparedValues(self.doses)
+        for form in (self.form, self.other):
+            with self.subTest(form=form.slug):
+                self.assertEqual(prepared.run(form.pk), list(self.doses(form.pk)))
+
+    def test_converts_values_as_the_orm_does(self):
+        evidence = factories.EvidenceFactory(
+            form=self.form, rated_on=datetime.date(2024, 5, 1)
+        )
+        prepared = PreparedValues(
+            lambda pk: Evidence.objects.filter(pk=pk).values(
+                "rated_on", "form__elemental_mg_percent"
+            )
+        )
+        (row,) = prepared.run(evidence.pk)
+        self.assertEqual(
+            row,
+            {
+                "rated_on": datetime.date(2024, 5, 1),
+                "form__elemental_mg_percent": Decimal("14.1"),
+            },
+        )
+        self.assertIsInstance(row["form__elemental_mg_percent"], Decimal)
+        created = PreparedValues(
+            lambda form_id: Revision.objects.filter(form_id=form_id).values(
+                "created_at"
+            )
+        )
+        rows = created.run(self.form.pk)
+        self.assertEqual(
+            rows, list(Revision.objects.filter(form=self.form).values("created_at"))
+        )
+        self.assertIsInstance(rows[0]["created_at"], datetime.datetime)
+        self.assertIsNotNone(rows[0]["created_at"].tzinfo)
+
+    def test_one_query_a_run_and_nothing_rebuilt(self):
+        prepared = PreparedValues(self.doses)
+        prepared.run(self.form.pk)
+        with self.assertNumQueries(1):
+            prepared.run(self.other.pk)
+
+    def test_lists_compile_once_per_length(self):
+        prepared = PreparedValues(
+            lambda keys: (
+                Citation.objects.filter(key__in=keys).order_by("key").values("key")
+            ),
+            many=True,
+        )
+        self.assertEqual(
+            prepared.run(["source2021", "source2019"]),
+            [{"key": "source2019"}, {"key": "source2021"}],
+        )
+        self.assertEqual(prepared.run(["source2020"]), [{"key": "source2020"}])
+        self.assertEqual(
+            prepared.run(["nothing", "source2020"]), [{"key": "source2020"}]
+        )
+        with self.assertNumQueries(0):
+            self.assertEqual(prepared.run([]), [])
+
+    def test_a_parameter_the_sql_does_not_carry_as_given_is_refused(self):
+        prepared = PreparedValues(
+            lambda pk: Dose.objects.filter(pk__gt=pk * 2).values("id")
+        )
+        with self.assertRaisesMessage(ValueError, "must appear once"):
+            prepared.run(1)
