@@ -45,20 +45,22 @@ class ImportResult:
 NOT_LOOKED_UP = object()
 
 
-def form_find(parsed, *, title_match=NOT_LOOKED_UP):
+def form_find(parsed, *, title_match=NOT_LOOKED_UP, by_name=None):
     """The form the file describes, found by its title or a synonym, or None.
 
     ``title_match`` is what MagnesiumForm.objects.by_name(parsed.title) gave,
     if the caller asked already (the command does, to refuse two files of
-    one monograph): the same name is not asked twice.
+    one monograph): the same name is not asked twice. ``by_name`` answers
+    as by_name does (a run's index of names, ImportRun.form_by_name).
     """
+    by_name = by_name or MagnesiumForm.objects.by_name
     names = list(dict.fromkeys([parsed.title, *parsed.synonyms]))
     if title_match is not NOT_LOOKED_UP:
         if title_match is not None:
             return title_match
         names.remove(parsed.title)
     for name in names:
-        form = MagnesiumForm.objects.by_name(name)
+        form = by_name(name)
         if form is not None:
             return form
     return None
@@ -129,6 +131,9 @@ class RowWriter:
         row_upsert(MagnesiumForm, {"pk": form.pk}, form_values(parsed), self.counts)
         return form, created
 
+    def synonyms_written(self, form, synonyms):
+        """The file gave ``form`` the ``synonyms`` (new Synonym rows)."""
+
     def topic_get(self, model, slug, name):
         """The topic (a side effect, a use) with ``slug``, created if missing."""
         return model.objects.filter(slug=slug).first() or row_upsert(
@@ -179,6 +184,8 @@ class RowWriter:
 
 
 def _synonyms_write(parsed, form, counts):
+    """Add the file's names the form lacks as synonyms; the new ones."""
+    created = []
     for name in parsed.synonyms + [parsed.title]:
         slug = slugify(name)
         if name.lower() == form.name.lower() or slug == form.slug:
@@ -190,12 +197,17 @@ def _synonyms_write(parsed, form, counts):
             )
             continue
         if not Synonym.objects.filter(slug=slug).exists():
-            row_upsert(Synonym, {"slug": slug}, {"form": form, "name": name}, counts)
+            created.append(
+                row_upsert(
+                    Synonym, {"slug": slug}, {"form": form, "name": name}, counts
+                )
+            )
+    return created
 
 
 def _apply_import(parsed, writer, *, title_match=NOT_LOOKED_UP):
     form, created = writer.form_write(parsed, title_match=title_match)
-    _synonyms_write(parsed, form, writer.counts)
+    writer.synonyms_written(form, _synonyms_write(parsed, form, writer.counts))
     if parsed.side_effects is not None:
         wanted = []
         for effect, note in parsed.side_effects:

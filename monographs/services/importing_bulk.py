@@ -35,15 +35,17 @@ after: a file that fails or a dry run takes back what it created.
 """
 
 import functools
+import time
 from itertools import count
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, router
 from django.db.models import signals
 from django.utils import timezone
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from monographs.models import Citation, Evidence, MagnesiumForm
+from monographs.models import Citation, Evidence, MagnesiumForm, Synonym
 from monographs.services.importing import (
     NOT_LOOKED_UP,
     form_find,
@@ -59,27 +61,136 @@ from monographs.services.writes import (
 
 
 class ImportRun:
-    """What one run of the import looked up: topics by slug, citations by key."""
+    """What one run of the import looked up: topics by slug, citations by
+    key, and the forms by name, slug and synonym (``form_by_name``)."""
+
+    # A batch of files is one transaction, each file a savepoint in it:
+    # committed after this many files, or this many seconds.
+    BATCH_FILES = 50
+    BATCH_SECONDS = 2.0
 
     def __init__(self):
         self._kept = {}
         self._file = {}
+        self._names = None
+        self._file_forms = []
 
     def file_started(self):
         self._file = {}
+        self._file_forms = []
 
     def file_ended(self, *, kept):
         """Keep what the file found or created for later files, or, if the
         file was rolled back, forget it: it may no longer exist."""
         if kept:
             self._kept.update(self._file)
+            if self._names is not None:
+                for form, synonyms in self._file_forms:
+                    self._names.add(form, synonyms)
         self._file = {}
+        self._file_forms = []
 
     def get(self, model, key):
         return self._kept.get((model, key)) or self._file.get((model, key))
 
     def add(self, model, key, instance):
         self._file[model, key] = instance
+
+    def form_written(self, form, synonyms):
+        """The file wrote ``form`` and created ``synonyms`` (Synonym rows)."""
+        self._file_forms.append((form, synonyms))
+
+    def form_by_name(self, name):
+        """What MagnesiumForm.objects.by_name(name) gives, found in an index
+        of the forms' names, slugs and synonyms read once per run (and kept
+        up to date with what the run's files wrote); the database is asked
+        only where the index cannot answer exactly as it would."""
+        if self._names is None:
+            self._names = FormNames.read()
+        match = self._names.match(name)
+        if match is FormNames.ASK:
+            return MagnesiumForm.objects.by_name(name)
+        if match is None:
+            return None
+        # Found by id: a form a rolled-back file changed is read afresh.
+        form = MagnesiumForm.objects.filter(pk=match).first()
+        if form is None:
+            return MagnesiumForm.objects.by_name(name)
+        return form
+
+    def batch(self):
+        return _Batch(self.BATCH_FILES, self.BATCH_SECONDS)
+
+
+class _Batch:
+    def __init__(self, files, seconds):
+        self.files = files
+        self.until = time.monotonic() + seconds
+        self.done = 0
+
+    def full(self):
+        """Count a file; True once the batch should be committed."""
+        self.done += 1
+        return self.done >= self.files or time.monotonic() >= self.until
+
+
+class FormNames:
+    """The forms' names, slugs and synonyms, to match a name as
+    MagnesiumFormQuerySet.by_name does: a form whose name or a synonym's name
+    equals it ignoring case, or whose slug or a synonym's slug is one of its
+    candidate slugs.
+
+    ``match`` gives a form id, None, or ASK where only the database can say
+    (several forms match, and which is first is the database's collation's
+    choice; or a name's case folding is not plain ASCII)."""
+
+    ASK = object()
+
+    def __init__(self):
+        self.names = {}  # {lowercased ASCII name: {form id}}
+        self.slugs = {}  # {slug: {form id}}
+        self.unusual = []  # non-ASCII names: [(name, form id)]
+
+    @classmethod
+    def read(cls):
+        names = cls()
+        for pk, name, slug in MagnesiumForm.objects.values_list("pk", "name", "slug"):
+            names._add(pk, name, slug)
+        for form_id, name, slug in Synonym.objects.values_list(
+            "form_id", "name", "slug"
+        ):
+            names._add(form_id, name, slug)
+        return names
+
+    def add(self, form, synonyms):
+        self._add(form.pk, form.name, form.slug)
+        for synonym in synonyms:
+            self._add(synonym.form_id, synonym.name, synonym.slug)
+
+    def _add(self, pk, name, slug):
+        self.slugs.setdefault(slug, set()).add(pk)
+        if name.isascii():
+            self.names.setdefault(name.lower(), set()).add(pk)
+        else:
+            self.unusual.append((name, pk))
+
+    def match(self, name):
+        slug = slugify(name)
+        name = name.strip()
+        if not name.isascii():
+            return self.ASK
+        folded = {name.lower(), name.upper(), name.casefold()}
+        if any(
+            {other.lower(), other.upper(), other.casefold()} & folded
+            for other, _ in self.unusual
+        ):
+            return self.ASK
+        found = set(self.names.get(name.lower(), ()))
+        for candidate in {slug, slug.removeprefix("magnesium-"), f"magnesium-{slug}"}:
+            found |= self.slugs.get(candidate, set())
+        if len(found) > 1:
+            return self.ASK
+        return next(iter(found), None)
 
 
 class BulkWriter:
@@ -102,7 +213,7 @@ class BulkWriter:
     # What _apply_import asks of a writer.
 
     def form_write(self, parsed, *, title_match=NOT_LOOKED_UP):
-        form = form_find(parsed, title_match=title_match)
+        form = form_find(parsed, title_match=title_match, by_name=self.run.form_by_name)
         self.form_created = created = form is None
         if created:
             # Validated as RowWriter validates it when it saves it first.
@@ -133,6 +244,9 @@ class BulkWriter:
                 del form.skip_history_when_saving
         self._count(created, bool(changed))
         return form, created
+
+    def synonyms_written(self, form, synonyms):
+        self.run.form_written(form, synonyms)
 
     def topic_get(self, model, slug, name):
         topic = self.run.get(model, slug)

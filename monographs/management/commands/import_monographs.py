@@ -1,9 +1,11 @@
 import difflib
 import sys
 import time
+from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from monographs.importer import MAX_FILE_BYTES, ImportProblem, find_files, parse_file
 from monographs.models import MagnesiumForm
@@ -63,52 +65,75 @@ class Command(BaseCommand):
         # looked up; a single file row by row (the reference the bulk
         # writer is tested against, and no slower for one file).
         run = ImportRun() if len(files) > 1 else None
-        for index, path in enumerate(files, start=1):
-            try:
-                if not path.exists():
-                    raise ImportProblem(path, None, "no such file")
-                parsed = parse_file(path, max_bytes=options["max_size"])
-                form = MagnesiumForm.objects.by_name(parsed.title)
-                if form is not None and form.pk in imported_from:
-                    raise ImportProblem(
-                        path,
-                        None,
-                        f"describes {form} like {imported_from[form.pk].name} does; "
-                        "import one file per monograph (merge them first)",
-                    )
-                result = monograph_import(
-                    parsed=parsed,
-                    user=user,
-                    publish_as=user if options["publish"] else None,
-                    dry_run=options["dry_run"],
-                    with_diff=options["dry_run"] or options["verbosity"] > 1,
-                    run=run,
-                    title_match=form,
-                )
-            except ImportProblem as problem:
-                totals["failed"] += 1
-                self.stderr.write(
-                    f"{'' if not show_progress else chr(10)}error: {problem}"
-                )
-                if options["strict"]:
-                    self._summary(totals, options, stopped=True)
-                    raise CommandError(
-                        "Stopped at the first failure (--strict)."
-                    ) from None
-                continue
-            imported_from[result.form.pk] = path
-            totals[result.status] += 1
-            for warning in parsed.warnings:
-                self.stderr.write(f"warning: {warning}")
-            if options["verbosity"] > 1 or (options["dry_run"] and result.diff):
-                self._report(path, result, options)
-            if show_progress:
-                self._progress(index, len(files))
+        options = {**options, "show_progress": show_progress}
+        remaining = iter(enumerate(files, start=1))
+        stopped = False
+        while not stopped:
+            # A folder's files are committed a batch at a time, each file in
+            # a savepoint of its own: a file that fails is rolled back alone.
+            with transaction.atomic() if run else nullcontext():
+                batch = run.batch() if run else None
+                for index, path in remaining:
+                    if not self._import_file(
+                        index, path, files, user, run, imported_from, totals, options
+                    ):
+                        stopped = True
+                        break
+                    if batch is None or batch.full():
+                        break
+                else:
+                    break
+        if stopped:
+            self._summary(totals, options, stopped=True)
+            raise CommandError("Stopped at the first failure (--strict).") from None
         if show_progress:
             self.stderr.write("")
         self._summary(totals, options)
         if totals["failed"]:
             sys.exit(1)
+
+    def _import_file(
+        self, index, path, files, user, run, imported_from, totals, options
+    ):
+        """Import one file; False if the run is to stop (--strict)."""
+        show_progress = options["show_progress"]
+        try:
+            if not path.exists():
+                raise ImportProblem(path, None, "no such file")
+            parsed = parse_file(path, max_bytes=options["max_size"])
+            if run is not None:
+                form = run.form_by_name(parsed.title)
+            else:
+                form = MagnesiumForm.objects.by_name(parsed.title)
+            if form is not None and form.pk in imported_from:
+                raise ImportProblem(
+                    path,
+                    None,
+                    f"describes {form} like {imported_from[form.pk].name} does; "
+                    "import one file per monograph (merge them first)",
+                )
+            result = monograph_import(
+                parsed=parsed,
+                user=user,
+                publish_as=user if options["publish"] else None,
+                dry_run=options["dry_run"],
+                with_diff=options["dry_run"] or options["verbosity"] > 1,
+                run=run,
+                title_match=form,
+            )
+        except ImportProblem as problem:
+            totals["failed"] += 1
+            self.stderr.write(f"{'' if not show_progress else chr(10)}error: {problem}")
+            return not options["strict"]
+        imported_from[result.form.pk] = path
+        totals[result.status] += 1
+        for warning in parsed.warnings:
+            self.stderr.write(f"warning: {warning}")
+        if options["verbosity"] > 1 or (options["dry_run"] and result.diff):
+            self._report(path, result, options)
+        if show_progress:
+            self._progress(index, len(files))
+        return True
 
     def _user(self, options):
         username = options["username"]
