@@ -36,10 +36,11 @@ after: a file that fails or a dry run takes back what it created.
 
 import functools
 import time
+from contextlib import contextmanager
 from itertools import count
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models, router
+from django.db import models, router, transaction
 from django.db.models import signals
 from django.utils import timezone
 from django.utils.text import slugify
@@ -74,10 +75,16 @@ class ImportRun:
         self._file = {}
         self._names = None
         self._file_forms = []
+        # Historical rows of the open batch's kept files, and of this file:
+        # [(historical model, [(record, citation links)])].
+        self._batch = None
+        self._history = []
+        self._file_history = []
 
     def file_started(self):
         self._file = {}
         self._file_forms = []
+        self._file_history = []
 
     def file_ended(self, *, kept):
         """Keep what the file found or created for later files, or, if the
@@ -87,8 +94,10 @@ class ImportRun:
             if self._names is not None:
                 for form, synonyms in self._file_forms:
                     self._names.add(form, synonyms)
+            self._history += self._file_history
         self._file = {}
         self._file_forms = []
+        self._file_history = []
 
     def get(self, model, key):
         return self._kept.get((model, key)) or self._file.get((model, key))
@@ -118,8 +127,30 @@ class ImportRun:
             return MagnesiumForm.objects.by_name(name)
         return form
 
+    @contextmanager
     def batch(self):
-        return _Batch(self.BATCH_FILES, self.BATCH_SECONDS)
+        """A batch of files in one transaction, each file in a savepoint:
+        their historical rows are written together as it ends."""
+        with transaction.atomic():
+            self._batch = _Batch(self.BATCH_FILES, self.BATCH_SECONDS)
+            try:
+                yield self._batch
+                self._history_write()
+            finally:
+                self._batch = None
+                self._history = []
+
+    def history_add(self, records):
+        """The historical rows of the file's bulk writes: written with the
+        rest of the batch's if the file is kept, at once outside a batch."""
+        if self._batch is None:
+            _history_insert(records)
+        else:
+            self._file_history += records
+
+    def _history_write(self):
+        _history_insert(self._history)
+        self._history = []
 
 
 class _Batch:
@@ -132,6 +163,30 @@ class _Batch:
         """Count a file; True once the batch should be committed."""
         self.done += 1
         return self.done >= self.files or time.monotonic() >= self.until
+
+
+def _history_insert(records):
+    """Insert historical rows, [(record, citation links)], in one bulk_create
+    per table, and the citations each had."""
+    by_model = {}
+    for record, links in records:
+        by_model.setdefault(type(record), []).append((record, links))
+    for history, rows in by_model.items():
+        history.objects.bulk_create([record for record, _ in rows])
+        for field in history._history_m2m_fields:
+            # A record keeps the citations its row had, as
+            # simple-history's create_historical_record_m2ms does.
+            m2m_history = HistoricalRecords.m2m_models[field]
+            column = field.m2m_field_name()
+            m2m_history.objects.bulk_create(
+                m2m_history(
+                    history=record,
+                    id=link,
+                    **{f"{column}_id": record.id, "citation_id": citation},
+                )
+                for record, links in rows
+                for link, citation in links
+            )
 
 
 class FormNames:
@@ -355,7 +410,7 @@ class BulkWriter:
         if revision is None:
             return
         date = timezone.now()
-        by_model = {}
+        records = []
         for instance, history_type, values, links in self.records:
             history = _history_model(type(instance))
             record = history(
@@ -366,23 +421,8 @@ class BulkWriter:
                 revision=revision,
                 **{**values, "id": instance.pk},
             )
-            by_model.setdefault(history, []).append((record, links))
-        for history, records in by_model.items():
-            history.objects.bulk_create([record for record, _ in records])
-            for field in history._history_m2m_fields:
-                # A record keeps the citations its row had, as
-                # simple-history's create_historical_record_m2ms does.
-                m2m_history = HistoricalRecords.m2m_models[field]
-                column = field.m2m_field_name()
-                m2m_history.objects.bulk_create(
-                    m2m_history(
-                        history=record,
-                        id=link,
-                        **{f"{column}_id": record.id, "citation_id": citation},
-                    )
-                    for record, links in records
-                    for link, citation in links
-                )
+            records.append((record, links))
+        self.run.history_add(records)
 
     # Helpers.
 

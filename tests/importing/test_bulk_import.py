@@ -12,6 +12,8 @@ and their citations. Only what the database or the clock numbers differently
 is left out: timestamps, and the ids of historical rows.
 """
 
+from unittest import mock
+
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
@@ -19,6 +21,7 @@ from django.test import TestCase
 
 from bench import dataset
 from monographs.models import FormSideEffect, MagnesiumForm, SideEffect
+from monographs.services.importing_bulk import ImportRun
 from tests import factories
 from tests.importing import TemporaryFolderMixin, page, run_import, write
 
@@ -216,6 +219,11 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
 
     def test_the_same_with_publish_as_a_reviewer(self):
         self.assertSameImport(publish=True, username=self.publisher.username)
+
+    def test_the_same_when_the_files_are_committed_three_at_a_time(self):
+        # The failing file falls inside a batch: it alone is rolled back.
+        with mock.patch.object(ImportRun, "BATCH_FILES", 3):
+            self.assertSameImport()
 
     def test_importing_the_folder_again_writes_nothing(self):
         self.corpus()

@@ -5,7 +5,6 @@ from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from monographs.importer import MAX_FILE_BYTES, ImportProblem, find_files, parse_file
 from monographs.models import MagnesiumForm
@@ -71,8 +70,7 @@ class Command(BaseCommand):
         while not stopped:
             # A folder's files are committed a batch at a time, each file in
             # a savepoint of its own: a file that fails is rolled back alone.
-            with transaction.atomic() if run else nullcontext():
-                batch = run.batch() if run else None
+            with run.batch() if run else nullcontext() as batch:
                 for index, path in remaining:
                     if not self._import_file(
                         index, path, files, user, run, imported_from, totals, options
