@@ -42,6 +42,9 @@ POSTGRES_NAME = "mgref_bench"
 # revision linked history rows and held no document.
 WRITE_MS_BEFORE_DOCUMENTS = 5.13
 NO_CACHE_SETTINGS = "bench_nocache_settings"
+# What Chromium sends: readers get whitenoise's and the page cache's
+# compressed bodies, so that is what is measured.
+BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 NO_CACHE_SETTINGS_TEXT = """\
 # Written by bench/run.py: mgref's settings with every cache a DummyCache.
 from mgref.settings import *  # noqa: F403
@@ -83,6 +86,14 @@ def parse_args(argv):
             "Cache in this Redis database, e.g. redis://127.0.0.1:6379/15. It is "
             "FLUSHED at the start: give one nothing else uses. Default: local "
             "memory (per worker); REDIS_URL in the environment is ignored."
+        ),
+    )
+    parser.add_argument(
+        "--accept-encoding",
+        default=BROWSER_ACCEPT_ENCODING,
+        help=(
+            "The Accept-Encoding header of every request, as a browser sends it "
+            f"(default {BROWSER_ACCEPT_ENCODING!r}); '' for none, as wrk alone does."
         ),
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk -c")
@@ -257,12 +268,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def get(port, path, timeout=120):
+def get(port, path, timeout=120, accept_encoding=""):
     """(status, seconds, body, headers) of one GET, redirects not followed."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
     started = time.perf_counter()
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         body = response.read()
     finally:
@@ -449,6 +461,9 @@ class Result:
     error_detail: str
     first_request_ms: float
     x_cache: str
+    # How the measured answers came: Content-Encoding ("" for none) and size.
+    content_encoding: str
+    body_bytes: int
     others_cpu_pct: float
     stolen_cpu_pct: float
     ratio_to_static: float | None = None
@@ -499,6 +514,11 @@ def wrk(args, url, duration, connections=None):
             f"-d{duration}",
             f"--timeout={args.timeout}",
             "--latency",
+            *(
+                ["-H", f"Accept-Encoding: {args.accept_encoding}"]
+                if args.accept_encoding
+                else []
+            ),
             url,
         ],
         capture_output=True,
@@ -654,14 +674,19 @@ class Bench:
     def load(self, server, name, path, *, warm):
         """One wrk run; ``warm`` runs wrk briefly first so that every worker has
         served the page once."""
-        status, seconds, body, headers = get(server.port, path)
+        encoding = self.args.accept_encoding
+        status, seconds, body, headers = get(
+            server.port, path, accept_encoding=encoding
+        )
         if status != 200:
             self.problems.append(
                 f"{path} answered {status}, not 200: {body[:300]!r}\n{server.log_tail(15)}"
             )
         if warm:
             wrk(self.args, server.url(path), "1s")
-            headers = get(server.port, path)[3]
+            status, _seconds, body, headers = get(
+                server.port, path, accept_encoding=encoding
+            )
         say(f"  {name}: {path}")
         share = CpuShare(server)
         figures = wrk(self.args, server.url(path), self.args.duration)
@@ -674,6 +699,8 @@ class Bench:
                 first_request_ms=round(seconds * 1000, 1),
                 # What the measured requests get: mgref's caching says hit or miss.
                 x_cache=headers.get("X-Cache", "-"),
+                content_encoding=headers.get("Content-Encoding", ""),
+                body_bytes=len(body),
                 others_cpu_pct=others,
                 stolen_cpu_pct=stolen,
                 **figures,
@@ -686,6 +713,9 @@ class Bench:
             return
         connections = self.args.soak_connections
         say(f"  soak: {path}, {connections} connections, {self.args.soak_duration}")
+        _status, _seconds, body, headers = get(
+            server.port, path, accept_encoding=self.args.accept_encoding
+        )
         share = CpuShare(server)
         figures = wrk(self.args, server.url(path), self.args.soak_duration, connections)
         others, stolen = share.finish()
@@ -696,6 +726,8 @@ class Bench:
                 server=server.label,
                 first_request_ms=0,
                 x_cache="hit",
+                content_encoding=headers.get("Content-Encoding", ""),
+                body_bytes=len(body),
                 others_cpu_pct=others,
                 stolen_cpu_pct=stolen,
                 **figures,
@@ -725,6 +757,11 @@ class Bench:
         say(
             f"Load: wrk -t{self.args.threads} -c{self.args.connections} "
             f"-d{self.args.duration} --latency"
+            + (
+                f" -H 'Accept-Encoding: {self.args.accept_encoding}'"
+                if self.args.accept_encoding
+                else ""
+            )
         )
         monograph = f"/forms/{self.monograph}/"
         server = self.start(self.env, "cached")
@@ -922,6 +959,7 @@ class Bench:
                     "connections": self.args.connections,
                     "duration": self.args.duration,
                     "timeout": self.args.timeout,
+                    "accept_encoding": self.args.accept_encoding,
                 },
                 "cold_cache": "second gunicorn with DummyCache for every cache alias",
             },

@@ -20,21 +20,39 @@ def _number(value, digits=0):
     return f"{value:,.{digits}f}"
 
 
+def _accepting(encoding):
+    if encoding is None:
+        return ""
+    if not encoding:
+        return ", no Accept-Encoding"
+    return f", requests sent with Accept-Encoding: {encoding} (as Chromium)"
+
+
+def _sent(page):
+    """The answer's size and encoding, e.g. "10.8 KB br"."""
+    if "body_bytes" not in page:
+        return "-"
+    size = f"{page['body_bytes'] / 1000:,.1f} KB"
+    return f"{size} {page['content_encoding']}".strip()
+
+
 def table(data):
     setup = data["setup"]
     lines = [
         f"Measured {data['when']} on {data['machine']['cores']} cores: "
         f"{setup['database']}, {setup['cache']}, {setup['gunicorn_workers']} "
         f"gunicorn workers, wrk -t{setup['wrk']['threads']} "
-        f"-c{setup['wrk']['connections']} -d{setup['wrk']['duration']}.",
+        f"-c{setup['wrk']['connections']} -d{setup['wrk']['duration']}"
+        + _accepting(setup["wrk"].get("accept_encoding"))
+        + ".",
         "",
-        "| page | req/s | p50 ms | p99 ms | errors | × static |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| page | sent | req/s | p50 ms | p99 ms | errors | × static |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for page in data["pages"]:
         ratio = page.get("ratio_to_static")
         lines.append(
-            f"| {page['name']} | {_number(page['requests_per_s'], 1)} "
+            f"| {page['name']} | {_sent(page)} | {_number(page['requests_per_s'], 1)} "
             f"| {_number(page['p50_ms'], 1)} | {_number(page['p99_ms'], 1)} "
             f"| {page['errors']} | {'-' if ratio is None else f'{ratio:.3f}'} |"
         )
