@@ -1,5 +1,7 @@
 """A revision is one immutable document; readers are served from approved ones."""
 
+import hashlib
+import json
 import threading
 import time
 from unittest import skipUnless
@@ -10,7 +12,12 @@ from django.db.models import Q
 from django.test import Client, TestCase, TransactionTestCase
 
 from monographs import services
-from monographs.documents import document_assemble, document_build, document_load
+from monographs.documents import (
+    document_assemble,
+    document_build,
+    document_digest,
+    document_load,
+)
 from monographs.history import change_context
 from monographs.models import (
     Citation,
@@ -156,6 +163,23 @@ class DocumentBuildTests(TestCase):
         for form in forms:
             with self.subTest(form=form.slug):
                 self.assertEqual(document_build(form.pk), orm_document(form.pk))
+
+    def test_digest_is_of_the_canonical_json(self):
+        documents = [document_build(form.pk) for form in MagnesiumForm.objects.all()]
+        documents.append(
+            {
+                "text": "".join(map(chr, range(0x3000))) + "\U0001f600 \u2028",
+                "n": [0, -1],
+            }
+        )
+        for document in documents:
+            canonical = json.dumps(
+                document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+            self.assertEqual(
+                document_digest(document),
+                hashlib.sha256(canonical.encode()).hexdigest(),
+            )
 
     def test_queries_do_not_grow_with_rows(self):
         # The form and each row kind, which bring their topics and citations.
