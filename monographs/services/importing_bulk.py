@@ -35,13 +35,16 @@ after: a file that fails or a dry run takes back what it created.
 """
 
 import functools
+import operator
 import time
 from contextlib import contextmanager
+from decimal import Decimal
 from itertools import count
+from types import SimpleNamespace
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, router, transaction
-from django.db.models import signals
+from django.db.models import Q, signals
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -109,14 +112,18 @@ class ImportRun:
         """The file wrote ``form`` and created ``synonyms`` (Synonym rows)."""
         self._file_forms.append((form, synonyms))
 
+    def form_names(self):
+        """The run's FormNames, read at its first use."""
+        if self._names is None:
+            self._names = FormNames.read()
+        return self._names
+
     def form_by_name(self, name):
         """What MagnesiumForm.objects.by_name(name) gives, found in an index
         of the forms' names, slugs and synonyms read once per run (and kept
         up to date with what the run's files wrote); the database is asked
         only where the index cannot answer exactly as it would."""
-        if self._names is None:
-            self._names = FormNames.read()
-        match = self._names.match(name)
+        match = self.form_names().match(name)
         if match is FormNames.ASK:
             return MagnesiumForm.objects.by_name(name)
         if match is None:
@@ -205,12 +212,14 @@ class FormNames:
         self.names = {}  # {lowercased ASCII name: {form id}}
         self.slugs = {}  # {slug: {form id}}
         self.unusual = []  # non-ASCII names: [(name, form id)]
+        # The forms' own names and slugs, as stored: {value: {form id}}.
+        self.form_values = {"name": {}, "slug": {}}
 
     @classmethod
     def read(cls):
         names = cls()
         for pk, name, slug in MagnesiumForm.objects.values_list("pk", "name", "slug"):
-            names._add(pk, name, slug)
+            names._add(pk, name, slug, form=True)
         for form_id, name, slug in Synonym.objects.values_list(
             "form_id", "name", "slug"
         ):
@@ -218,11 +227,14 @@ class FormNames:
         return names
 
     def add(self, form, synonyms):
-        self._add(form.pk, form.name, form.slug)
+        self._add(form.pk, form.name, form.slug, form=True)
         for synonym in synonyms:
             self._add(synonym.form_id, synonym.name, synonym.slug)
 
-    def _add(self, pk, name, slug):
+    def _add(self, pk, name, slug, *, form=False):
+        if form:
+            self.form_values["name"].setdefault(name, set()).add(pk)
+            self.form_values["slug"].setdefault(slug, set()).add(pk)
         self.slugs.setdefault(slug, set()).add(pk)
         if name.isascii():
             self.names.setdefault(name.lower(), set()).add(pk)
@@ -247,6 +259,34 @@ class FormNames:
             return self.ASK
         return next(iter(found), None)
 
+    def constraints_validate(self, form, *, exclude):
+        """MagnesiumForm.validate_constraints for ``form``, its unique name
+        and slug checked against the forms held here, a check constraint on
+        numbers evaluated in Python; the same errors in the same shape."""
+
+        def validate(constraint, model, instance, exclude):
+            if isinstance(constraint, models.UniqueConstraint) and (
+                len(constraint.fields) == 1
+                and constraint.fields[0] in self.form_values
+                and not constraint.condition
+                and not constraint.expressions
+                and not constraint.include
+            ):
+                name = constraint.fields[0]
+                value = getattr(instance, name)
+                siblings = [
+                    SimpleNamespace(pk=pk, **{name: value})
+                    for pk in self.form_values[name].get(value, ())
+                ]
+                _unique_validate(constraint, model, instance, siblings, exclude)
+            elif not (
+                isinstance(constraint, models.CheckConstraint)
+                and _check_validate(constraint, instance, exclude)
+            ):
+                constraint.validate(model, instance, exclude=exclude)
+
+        _validate_constraints(form, exclude=exclude, validate=validate)
+
 
 class BulkWriter:
     """Writes a file's rows a kind at a time; see the module's docstring."""
@@ -270,9 +310,12 @@ class BulkWriter:
     def form_write(self, parsed, *, title_match=NOT_LOOKED_UP):
         form = form_find(parsed, title_match=title_match, by_name=self.run.form_by_name)
         self.form_created = created = form is None
+        # The form's unique name and slug are checked against the run's
+        # index of the forms, not asked of the database.
+        constraints_validate = self.run.form_names().constraints_validate
         if created:
             # Validated as RowWriter validates it when it saves it first.
-            form = form_new(parsed)
+            form = form_new(parsed, constraints_validate=constraints_validate)
             self._record(form, "+")
         changed = _values_set(form, form_values(parsed))
         if changed:
@@ -285,7 +328,11 @@ class BulkWriter:
                 _full_clean(
                     form,
                     held=[],
-                    validate_constraints=(lambda exclude: None) if unchecked else None,
+                    validate_constraints=(
+                        (lambda exclude: None)
+                        if unchecked
+                        else functools.partial(constraints_validate, form)
+                    ),
                 )
             except ValidationError as error:
                 raise ValidationError(describe_invalid(form, error)) from None
@@ -564,16 +611,23 @@ def _constraints_validate(instance, siblings, *, exclude):
     """Model.validate_constraints, checking the unique constraints scoped to
     the form against ``siblings`` (the form's rows of the kind) rather than
     asking the database; the same errors in the same shape."""
+
+    def validate(constraint, model, instance, exclude):
+        if _scoped_to_form(constraint):
+            _unique_validate(constraint, model, instance, siblings, exclude)
+        else:
+            constraint.validate(model, instance, exclude=exclude)
+
+    _validate_constraints(instance, exclude=exclude, validate=validate)
+
+
+def _validate_constraints(instance, *, exclude, validate):
+    """Model.validate_constraints, each constraint checked by ``validate``."""
     errors = {}
     for model_class, constraints in instance.get_constraints():
         for constraint in constraints:
             try:
-                if _scoped_to_form(constraint):
-                    _unique_validate(
-                        constraint, model_class, instance, siblings, exclude
-                    )
-                else:
-                    constraint.validate(model_class, instance, exclude=exclude)
+                validate(constraint, model_class, instance, exclude)
             except ValidationError as error:
                 if (
                     getattr(error, "code", None) == "unique"
@@ -609,3 +663,61 @@ def _unique_validate(constraint, model, instance, siblings, exclude):
     raise ValidationError(
         constraint.get_violation_error_message(), code=constraint.violation_error_code
     )
+
+
+# The lookups _check_validate evaluates, as SQL compares two numbers.
+_COMPARISONS = {
+    "exact": operator.eq,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _check_validate(constraint, instance, exclude):
+    """CheckConstraint.validate without a query, for a condition that ANDs
+    comparisons of the model's number fields with numbers; False (nothing
+    decided) for any other, which the database is then asked."""
+    condition = constraint.condition
+    checks = []
+
+    def simple(q):
+        if not isinstance(q, Q) or q.negated or q.connector != Q.AND:
+            return False
+        for child in q.children:
+            if isinstance(child, Q):
+                if not simple(child):
+                    return False
+                continue
+            lookup, value = child
+            name, _, comparison = lookup.partition("__")
+            if comparison not in _COMPARISONS or "__" in comparison:
+                return False
+            if not isinstance(value, int | Decimal) or isinstance(value, bool):
+                return False
+            try:
+                field = instance._meta.get_field(name)
+            except FieldDoesNotExist:
+                return False
+            if field.is_relation or not field.concrete:
+                return False
+            checks.append((field, _COMPARISONS[comparison], value))
+        return True
+
+    if not simple(condition):
+        return False
+    if exclude and any(field.name in exclude for field, _, _ in checks):
+        return True  # as CheckConstraint.validate: a field that failed
+    values = []
+    for field, compare, value in checks:
+        held = getattr(instance, field.attname)
+        if not isinstance(held, int | Decimal) or isinstance(held, bool):
+            return False  # None, or not a number: the database decides
+        values.append(compare(held, value))
+    if not all(values):
+        raise ValidationError(
+            constraint.get_violation_error_message(),
+            code=constraint.violation_error_code,
+        )
+    return True
