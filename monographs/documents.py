@@ -309,14 +309,25 @@ def _instance(model, values):
     return instance
 
 
-def document_load(revision, document=None):
+def document_load(revision, document=None, *, kinds=None, citations=True):
     """The monograph ``revision`` stored, or None if that revision deleted it.
 
     Loaded once per revision object: every caller shares the instances.
+    ``kinds`` (row kind names) loads only those rows, for lists that show a
+    monograph's form and topics and not its rows: the kinds left out are
+    None, so that a page that needs them fails loudly rather than showing
+    none. ``citations=False`` likewise leaves out the cited citations (an
+    empty dict; rows' ``cited`` lists are empty too). A partial load is not
+    shared.
     """
     cached = getattr(revision, "_loaded_document", None)
     if cached is not None:
         return cached
+    if kinds is not None:
+        kinds = set(kinds)
+        for kind in ROW_KINDS:
+            if kind.name in kinds and kind.parent and kind.parent_kind not in kinds:
+                raise ValueError(f"{kind.name} need their {kind.parent_kind}")
     document = revision.document if document is None else document
     if not document:
         return None
@@ -329,7 +340,7 @@ def document_load(revision, document=None):
     citation_model = _model("Citation")
     citations_by_id = {
         int(pk): _instance(citation_model, values)
-        for pk, values in document["citations"].items()
+        for pk, values in (document["citations"] if citations else {}).items()
     }
     topics = {
         name: {
@@ -340,6 +351,9 @@ def document_load(revision, document=None):
     }
     rows = {}
     for kind in ROW_KINDS:
+        if kinds is not None and kind.name not in kinds:
+            rows[kind.name] = None
+            continue
         model = kind.model
         known = set(row_fields(kind.name))
         parents = {row.pk: row for row in rows[kind.parent_kind]} if kind.parent else {}
@@ -367,7 +381,9 @@ def document_load(revision, document=None):
                 parent = parents[fields[f"{kind.parent}_id"]]
                 model._meta.get_field(kind.parent).set_cached_value(row, parent)
             row.cited_ids = cited or []
-            row.cited = [citations_by_id[pk] for pk in row.cited_ids]
+            row.cited = [
+                citations_by_id[pk] for pk in row.cited_ids if pk in citations_by_id
+            ]
             loaded.append(row)
         rows[kind.name] = loaded
     loaded = MonographDocument(
@@ -377,6 +393,6 @@ def document_load(revision, document=None):
         topics=topics,
         **rows,
     )
-    if revision is not None:
+    if revision is not None and kinds is None and citations:
         revision._loaded_document = loaded
     return loaded

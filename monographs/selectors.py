@@ -92,22 +92,36 @@ def synonym_target(slug):
     return None
 
 
-def published_monographs():
-    """Every published monograph's document, by name: one query."""
-    publications = Publication.objects.live().select_related("revision", "approved_by")
+def published_monographs(*, kinds=None, citations=True):
+    """Every published monograph's document, by name: one query.
+
+    ``kinds`` and ``citations`` load only those kinds of row, and the cited
+    citations or not (see document_load): the lists of forms need neither,
+    and building every row and citation of every monograph was most of
+    their time.
+    """
+    publications = (
+        Publication.objects.live()
+        .select_related("revision", "approved_by")
+        # The recorded HTML of the texts is for monograph pages, not lists.
+        .defer("revision__rendering")
+    )
     monographs = []
     for publication in publications:
-        monograph = document_load(publication.revision)
+        monograph = document_load(
+            publication.revision, kinds=kinds, citations=citations
+        )
         monograph.publication = publication
         monographs.append(monograph)
     monographs.sort(key=lambda monograph: monograph.form.name)
     return monographs
 
 
-def published_forms():
-    """Every published monograph's form as approved, by name."""
+def published_forms(*, kinds=None, citations=True):
+    """Every published monograph's form as approved, by name (``kinds`` and
+    ``citations`` as for published_monographs)."""
     forms = []
-    for monograph in published_monographs():
+    for monograph in published_monographs(kinds=kinds, citations=citations):
         form = monograph.form
         form.publication = monograph.publication
         form.monograph = monograph

@@ -27,7 +27,7 @@ class PublishedSitemap(Sitemap):
     @property
     def monographs(self):
         if not hasattr(self, "_monographs"):
-            self._monographs = published_monographs()
+            self._monographs = published_monographs(kinds=())
         return self._monographs
 
 

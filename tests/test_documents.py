@@ -117,6 +117,22 @@ class DocumentTests(TestCase):
             self.assertEqual([c.key for c in row.cited], ["rowsource2020"])
             self.assertEqual(str(row), "Magnesium glycinate: Sleep quality")
 
+    def test_a_partial_load_leaves_out_the_other_kinds_and_is_not_shared(self):
+        latest = Revision.objects.with_document().latest_for(self.form.pk)
+        listed = document_load(latest, kinds=["synonyms"])
+        self.assertEqual(listed.form.name, "Magnesium glycinate")
+        self.assertEqual(listed.synonyms, [])
+        self.assertIsNone(listed.evidence)
+        self.assertEqual(
+            listed.topics["indication"][self.sleep.pk].name, "Sleep quality"
+        )
+        self.assertEqual(len(document_load(latest).evidence), 1)
+        with self.assertRaisesMessage(ValueError, "studies need their evidence"):
+            document_load(
+                Revision.objects.with_document().latest_for(self.form.pk),
+                kinds=["studies"],
+            )
+
     def test_a_save_that_changes_nothing_writes_no_revision(self):
         count = Revision.objects.count()
         with change_context(reason="Nothing", user=self.reviewer):

@@ -144,7 +144,9 @@ def form_list(request):
             400,
             parameter="page",
         )
-    paginator = Paginator(published_monographs(), PAGE_SIZE)
+    paginator = Paginator(
+        published_monographs(kinds=["synonyms"], citations=False), PAGE_SIZE
+    )
     if number > paginator.num_pages:
         pages = paginator.num_pages
         return api_error(

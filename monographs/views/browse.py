@@ -41,7 +41,7 @@ class HomeView(TemplateView):
     template_name = "monographs/home.html"
 
     def get_context_data(self, **kwargs):
-        monographs = published_monographs()
+        monographs = published_monographs(kinds=(), citations=False)
         return super().get_context_data(
             forms=[monograph.form for monograph in monographs],
             indications=list(published_topics("indication", monographs).values()),
@@ -53,7 +53,7 @@ class FormListView(TemplateView):
     template_name = "monographs/magnesiumform_list.html"
 
     def get_context_data(self, **kwargs):
-        forms = published_forms()
+        forms = published_forms(kinds=(), citations=False)
         return super().get_context_data(
             forms=forms,
             chart=elemental_chart(forms),
