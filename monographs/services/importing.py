@@ -72,12 +72,13 @@ def form_find(parsed, *, title_match=NOT_LOOKED_UP, by_name=None):
     return None
 
 
-def form_new(parsed, *, constraints_validate=None):
+def form_new(parsed, *, constraints_validate=None, validate=True):
     """An unsaved, validated form for a file that names none: from its title
     and front matter, which must give what a form cannot be without.
 
     ``constraints_validate(form, exclude=...)``, if given, checks the form's
-    constraints in place of its own method (a run's index of the forms)."""
+    constraints in place of its own method (a run's index of the forms).
+    Not validated if not ``validate`` (the caller validates it later)."""
     missing = [
         name
         for name in ("category", "elemental_mg_percent")
@@ -93,6 +94,8 @@ def form_new(parsed, *, constraints_validate=None):
     form = MagnesiumForm(
         name=parsed.title, slug=slugify(parsed.title), **_facts(parsed)
     )
+    if not validate:
+        return form
     try:
         if constraints_validate is None:
             form.full_clean()

@@ -314,29 +314,28 @@ class BulkWriter:
         # index of the forms, not asked of the database.
         constraints_validate = self.run.form_names().constraints_validate
         if created:
-            # Validated as RowWriter validates it when it saves it first.
-            form = form_new(parsed, constraints_validate=constraints_validate)
+            form = form_new(parsed, validate=False)
             self._record(form, "+")
         changed = _values_set(form, form_values(parsed))
-        if changed:
-            # A new form's constraints were checked by form_new a moment ago:
-            # if none of their fields changed since, they hold still.
-            unchecked = created and not set(changed) & _constrained_fields(
-                MagnesiumForm
-            )
+        if created or changed:
+            # RowWriter validates a new form twice: with its front matter,
+            # then with the file's values too. The second check sees the
+            # same front matter (the values set back as the file gives
+            # them) and fields that may be blank: it fails wherever the
+            # first does, so it is made alone, and the first only to say
+            # what RowWriter would say when it fails.
             try:
                 _full_clean(
                     form,
                     held=[],
-                    validate_constraints=(
-                        (lambda exclude: None)
-                        if unchecked
-                        else functools.partial(constraints_validate, form)
-                    ),
+                    validate_constraints=functools.partial(constraints_validate, form),
                 )
             except ValidationError as error:
+                if created:
+                    form_new(parsed, constraints_validate=constraints_validate)
                 raise ValidationError(describe_invalid(form, error)) from None
-            self._record(form, "~")
+            if changed:
+                self._record(form, "~")
         if created or changed:
             # Its history is written with the rest of the file's.
             form.skip_history_when_saving = True
@@ -545,18 +544,6 @@ def _values_set(instance, values):
 def _history_model(model):
     """model.history.model: the manager is built anew on every access."""
     return model.history.model
-
-
-@functools.cache
-def _constrained_fields(model):
-    """The fields the model's constraints read."""
-    fields = set()
-    for constraint in model._meta.constraints:
-        fields.update(getattr(constraint, "fields", ()))
-        condition = getattr(constraint, "condition", None)
-        if condition is not None:
-            fields.update(condition.referenced_base_fields)
-    return fields
 
 
 @functools.cache
