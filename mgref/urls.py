@@ -39,5 +39,8 @@ if "://" not in settings.MEDIA_URL and not settings.MEDIA_URL.startswith("//"):
         ),
     )
 
-# A request body over DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 that says so.
-handler400 = "monographs.security.bad_request"
+# A request body over DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 that says so;
+# under /api/ every error is the API's JSON.
+handler400 = "monographs.views.errors.bad_request"
+handler404 = "monographs.views.errors.page_not_found"
+handler500 = "monographs.views.errors.server_error"

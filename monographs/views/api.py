@@ -42,7 +42,10 @@ ERROR_CODES = {
     400: "bad_parameter",
     404: "not_found",
     405: "method_not_allowed",
+    500: "server_error",
 }
+# Where the API lives: its error handlers answer in JSON (views.errors).
+API_PREFIX = "/api/"
 
 
 def api_error(message, status, **extra):

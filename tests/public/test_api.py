@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 from django.test import Client, TestCase
 
@@ -284,6 +285,28 @@ class ApiProtocolTests(TestCase):
             "end with '/'",
             json.loads(self.client.get("/api/v1/forms").content)["error"]["message"],
         )
+
+    def test_a_bad_host_is_a_json_400(self):
+        response = self.client.get(LIST_URL, headers={"host": "evil.example"})
+        self.assertApiError(response, 400, "bad_parameter")
+        self.assertEqual(response["Access-Control-Allow-Origin"], "*")
+        self.assertNotIn("ALLOWED_HOSTS", response.content.decode())
+        page = self.client.get("/forms/", headers={"host": "evil.example"})
+        self.assertEqual(page.status_code, 400)
+        self.assertTrue(page["Content-Type"].startswith("text/html"))
+
+    def test_a_crash_is_a_json_500(self):
+        client = Client(raise_request_exception=False)
+        failure = RuntimeError("the database went away")
+        with patch("monographs.views.api.published_monographs", side_effect=failure):
+            response = client.get(LIST_URL)
+        error = self.assertApiError(response, 500, "server_error")
+        self.assertNotIn("database", error["message"])
+        self.assertEqual(response["Access-Control-Allow-Origin"], "*")
+        with patch("monographs.views.browse.published_monographs", side_effect=failure):
+            page = client.get("/")
+        self.assertEqual(page.status_code, 500)
+        self.assertTrue(page["Content-Type"].startswith("text/html"))
 
     def test_writes_are_a_json_405_with_allow(self):
         for path in [*self.ENDPOINTS, "/api/v1/nothing/"]:
