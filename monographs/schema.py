@@ -205,6 +205,17 @@ def _cites(model_name):
 
 
 @functools.cache
+def citing_relations():
+    """How a Citation reaches the rows citing it: one relation per row kind
+    that cites (e.g. "evidence", "studies")."""
+    return tuple(
+        kind.model._meta.get_field("citations").related_query_name()
+        for kind in ROW_KINDS
+        if kind.cites
+    )
+
+
+@functools.cache
 def citation_fields():
     """The citation fields a document keeps: what readers may see."""
     return tuple(

@@ -21,9 +21,7 @@ from monographs.models import (
     SideEffect,
     Synonym,
 )
-from monographs.schema import ROW_KINDS
-
-CITING_ROWS = ["evidence", "side_effects", "doses", "interactions", "precautions"]
+from monographs.schema import ROW_KINDS, citing_relations
 
 
 class UsageFilter(admin.SimpleListFilter):
@@ -35,7 +33,7 @@ class UsageFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         attached = Q()
-        for relation in CITING_ROWS:
+        for relation in citing_relations():
             attached |= Q(**{f"{relation}__isnull": False})
         if self.value() == "yes":
             return queryset.filter(attached).distinct()
@@ -106,7 +104,8 @@ class CitationAdmin(ContentAdmin):
 
     def get_queryset(self, request):
         counts = {
-            f"n_{relation}": Count(relation, distinct=True) for relation in CITING_ROWS
+            f"n_{relation}": Count(relation, distinct=True)
+            for relation in citing_relations()
         }
         return super().get_queryset(request).annotate(**counts)
 
@@ -116,7 +115,9 @@ class CitationAdmin(ContentAdmin):
 
     @admin.display(description="rows citing it")
     def rows(self, citation):
-        return sum(getattr(citation, f"n_{relation}") for relation in CITING_ROWS)
+        return sum(
+            getattr(citation, f"n_{relation}") for relation in citing_relations()
+        )
 
     @admin.display(description="missing")
     def missing(self, citation):

@@ -193,14 +193,29 @@ class CitationAdminTests(TestCase):
         self.assertNotContains(page, 'value="delete_selected"')
 
     def test_the_list_counts_the_rows_citing_each_citation(self):
-        factories.EvidenceFactory().citations.add(self.existing)
+        evidence = factories.EvidenceFactory()
+        evidence.citations.add(self.existing)
         factories.DoseFactory().citations.add(self.existing)
+        factories.StudyFactory(form=evidence.form, evidence=evidence).citations.add(
+            self.existing
+        )
         page = self.client.get(CITATIONS)
         self.assertContains(page, "Rows citing it")
         self.assertRegex(
             page.content.decode(),
-            r'schuette1994</a></th>.*?<td class="field-rows">2</td>',
+            r'schuette1994</a></th>.*?<td class="field-rows">3</td>',
         )
+
+    def test_a_citation_only_a_study_cites_is_in_use(self):
+        study = factories.StudyFactory()
+        study.citations.add(self.existing)
+        factories.CitationFactory(key="unused2020")
+        used = self.client.get(CITATIONS, {"used": "yes"})
+        self.assertContains(used, "schuette1994")
+        self.assertNotContains(used, "unused2020")
+        unused = self.client.get(CITATIONS, {"used": "no"})
+        self.assertContains(unused, "unused2020")
+        self.assertNotContains(unused, "schuette1994")
 
 
 class TopicAdminTests(TestCase):
