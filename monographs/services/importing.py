@@ -470,6 +470,8 @@ def _file_write(
         form, created = _apply_import(parsed, writer, title_match=title_match)
         if run is not None:
             writer.finish(context, form)
+    if run is not None:
+        writer.revision_write(context, form)
     revision = context.revisions.get(form.pk)
     if run is not None:
         writer.history_write(revision)

@@ -34,6 +34,7 @@ historical row for historical row (tests/importing/test_bulk_import.py):
 after: a file that fails or a dry run takes back what it created.
 """
 
+import datetime
 import functools
 import operator
 import time
@@ -42,6 +43,7 @@ from decimal import Decimal
 from itertools import count
 from types import SimpleNamespace
 
+from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, router, transaction
 from django.db.models import Q, signals
@@ -49,13 +51,23 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from monographs.documents import document_assemble
 from monographs.models import Citation, Evidence, MagnesiumForm, Synonym
+from monographs.schema import (
+    ROW_KINDS,
+    TOPIC_FIELDS,
+    TOPIC_MODELS,
+    citation_fields,
+    form_fields,
+    row_fields,
+)
 from monographs.services.importing import (
     NOT_LOOKED_UP,
     form_find,
     form_new,
     form_values,
 )
+from monographs.services.revisions import revision_record
 from monographs.services.writes import (
     _full_clean,
     _held_relations,
@@ -303,6 +315,10 @@ class BulkWriter:
         # (instance, history type, field values, citation links) per save.
         self.records = []
         self.form_created = False
+        # The synonyms the file created, and, where the writer records the
+        # file's revision itself, (its document, the signals' records).
+        self.synonyms = []
+        self._revision = None
         self._order = count()
 
     # What _apply_import asks of a writer.
@@ -347,6 +363,7 @@ class BulkWriter:
         return form, created
 
     def synonyms_written(self, form, synonyms):
+        self.synonyms = list(synonyms)
         self.run.form_written(form, synonyms)
 
     def topic_get(self, model, slug, name):
@@ -437,6 +454,7 @@ class BulkWriter:
         for row, wanted_ids in cited:
             # Recorded by simple-history's m2m_changed, as RowWriter's are.
             row.citations.set(wanted_ids)
+            row._import_citations = sorted(wanted_ids)
         for row in [row for row in rows if all(row is not k for k in kept)]:
             row.delete()
             rows.remove(row)
@@ -445,9 +463,89 @@ class BulkWriter:
 
     def finish(self, context, form):
         """Run inside the change context, before it ends: a file that wrote
-        rows gets a revision even if no signal recorded any."""
-        if self.records:
+        rows gets a revision even if no signal recorded any. The revision
+        of a form the file created is recorded by ``revision_write``, from
+        the rows held here, rather than by the context."""
+        if not self.records:
+            return
+        document = self._document(form)
+        if document is None:
             context.records.setdefault(form.pk, [])
+        else:
+            self._revision = (document, context.records.pop(form.pk, []))
+
+    def revision_write(self, context, form):
+        """After the change context: record the revision of a form the file
+        created, as revisions_record would, with the document built here.
+        Nobody else sees the new form yet: no lock is needed to number it."""
+        if self._revision is None:
+            return
+        document, records = self._revision
+        revision = revision_record(
+            form_id=form.pk, user=self.user, summary=self.reason, document=document
+        )
+        by_model = {}
+        for record in records:
+            by_model.setdefault(type(record), []).append(record.history_id)
+        for model, ids in by_model.items():
+            rows = model.objects.filter(history_id__in=ids)
+            if revision is None:
+                rows.delete()
+            else:
+                rows.update(revision=revision)
+        if revision is not None:
+            context.revisions[form.pk] = revision
+
+    def _document(self, form):
+        """What document_build(form.pk) gives, from the rows written, for a
+        form this file created (all its rows are here); None for any other,
+        or where a value is not one whose stored form is known here."""
+        if not self.form_created or form.pk is None:
+            return None
+        try:
+            values = {
+                "id": form.pk,
+                **{name: _stored(MagnesiumForm, form, name) for name in form_fields()},
+            }
+            rows = {}
+            for kind in ROW_KINDS:
+                model = kind.model
+                held = self.synonyms if model is Synonym else self.rows.get(model, [])
+                names = row_fields(kind.name)
+                kind_rows = []
+                for row in held:
+                    if row.pk is None or row.form_id != form.pk:
+                        return None
+                    document_row = {"id": row.pk}
+                    for name in names:
+                        document_row[name] = _stored(model, row, name)
+                    if kind.cites:
+                        document_row["citations"] = list(
+                            getattr(row, "_import_citations", [])
+                        )
+                    kind_rows.append(document_row)
+                rows[kind.name] = kind_rows
+        except _NotKnown:
+            return None
+
+        def citations(ids, keys):
+            if not ids and not keys:
+                return []
+            return (
+                Citation.objects.filter(Q(pk__in=ids) | Q(key__in=keys))
+                .order_by()
+                .values("id", *citation_fields())
+            )
+
+        def topics(name, ids):
+            if not ids:
+                return []
+            model = apps.get_model("monographs", TOPIC_MODELS[name])
+            return (
+                model.objects.filter(pk__in=ids).order_by().values("id", *TOPIC_FIELDS)
+            )
+
+        return document_assemble(values, rows, citations, topics)
 
     def history_write(self, revision):
         """Insert the historical rows of the bulk writes, linked to
@@ -708,3 +806,41 @@ def _check_validate(constraint, instance, exclude):
             code=constraint.violation_error_code,
         )
     return True
+
+
+class _NotKnown(Exception):
+    """A value whose stored form _stored cannot tell."""
+
+
+def _stored(model, instance, name):
+    """The value of field ``name`` of ``instance`` as the database gives it
+    back once saved: a decimal to its places; for a value of another type
+    than its field's, _NotKnown."""
+    field = model._meta.get_field(name)
+    value = getattr(instance, field.attname)
+    if value is None:
+        return None
+    if field.is_relation:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(field, models.DecimalField):
+        if isinstance(value, Decimal) and value.is_finite():
+            return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    elif isinstance(field, models.BooleanField):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(field, models.IntegerField):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(field, models.DateTimeField):
+        pass
+    elif isinstance(field, models.DateField):
+        if isinstance(value, datetime.date) and not isinstance(
+            value, datetime.datetime
+        ):
+            return value
+    elif isinstance(field, models.CharField | models.TextField) and isinstance(
+        value, str
+    ):
+        return value
+    raise _NotKnown(name)

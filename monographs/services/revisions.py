@@ -40,12 +40,14 @@ SHARED_MODELS = {
 }
 
 
-def revision_record(*, form_id, user, summary):
+def revision_record(*, form_id, user, summary, document=None):
     """Store the monograph's current document as a new revision, if it changed.
 
     Returns the new revision, or None when the document equals the latest
     one (a save that changed nothing records nothing). The caller holds the
     monograph's lock (see revisions_record), so numbers never collide.
+    ``document`` is the monograph's current document if the caller holds
+    it already (the bulk import): it must be what document_build gives.
     """
     latest = (
         Revision.objects.for_form(form_id)
@@ -53,7 +55,8 @@ def revision_record(*, form_id, user, summary):
         .only("number", "digest", "name", "slug")
         .first()
     )
-    document = document_build(form_id)
+    if document is None:
+        document = document_build(form_id)
     digest = document_digest(document)
     if latest is None and not document:
         return None

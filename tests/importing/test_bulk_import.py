@@ -20,7 +20,8 @@ from django.db import connection, models, transaction
 from django.test import TestCase
 
 from bench import dataset
-from monographs.models import FormSideEffect, MagnesiumForm, SideEffect
+from monographs.documents import document_build, document_digest
+from monographs.models import FormSideEffect, MagnesiumForm, Revision, SideEffect
 from monographs.services.importing_bulk import ImportRun
 from tests import factories
 from tests.importing import TemporaryFolderMixin, page, run_import, write
@@ -153,6 +154,20 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
                 f"# {cited.name}\n### Usage\nUpdated, with cited rows.\n",
             )
         )
+        # A new form with cited rows: its revision's document is built from
+        # the rows the bulk writer holds.
+        files.append(
+            write(
+                self.folder,
+                "z/cited-new.md",
+                "---\ntitle: Magnesium newly cited\ncategory: organic-salt\n"
+                "elemental_mg_percent: 12.5\nsalt: oxide\n"
+                'formula_basis: "MgX2   "\n'
+                f"{CITED_UPDATE.strip()}\n---\n\n"
+                "# Magnesium newly cited\n### Usage\nNew, with cited rows "
+                "[@bench0008].\n",
+            )
+        )
         files.append(
             write(
                 self.folder,
@@ -188,6 +203,7 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
 
         def folder():
             run = run_import(self.folder, **options)
+            self.assertDocumentsBuilt()
             return run.code, run.err
 
         (codes, reference_err), reference = self.imported(file_by_file)
@@ -210,6 +226,24 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
             len(bulk["monographs_revision"]), len(self.before["monographs_revision"])
         )
 
+    def assertDocumentsBuilt(self):
+        """Each revision the import wrote holds what document_build gives."""
+        checked = 0
+        for form_id in MagnesiumForm.objects.values_list("pk", flat=True):
+            latest = (
+                Revision.objects.with_document()
+                .for_form(form_id)
+                .order_by("-number")
+                .first()
+            )
+            if latest is None or not latest.summary.startswith("Imported from"):
+                continue
+            with self.subTest(form=latest.name):
+                self.assertEqual(latest.document, document_build(form_id))
+                self.assertEqual(latest.digest, document_digest(latest.document))
+            checked += 1
+        self.assertGreater(checked, 30)
+
     def setUp(self):
         super().setUp()
         self.before = snapshot()
@@ -230,7 +264,7 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
         run_import(self.folder)
         before = snapshot()
         again = run_import(self.folder)
-        self.assertIn("0 created, 0 updated, 41 unchanged, 1 failed", again.out)
+        self.assertIn("0 created, 0 updated, 42 unchanged, 1 failed", again.out)
         self.assertEqual(snapshot(), before)
 
     def test_a_dry_run_of_the_folder_writes_nothing(self):
