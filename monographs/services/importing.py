@@ -1,5 +1,6 @@
 """
-Importing monograph files: each file is one transaction and one revision.
+Importing monograph files: each file is one transaction (a savepoint in a
+folder's batch, see importing_bulk.ImportRun.batch) and one revision.
 """
 
 import functools
@@ -403,7 +404,8 @@ def monograph_import(
     run=None,
     title_match=NOT_LOOKED_UP,
 ):
-    """Write one parsed file in one transaction, as one revision of its monograph.
+    """Write one parsed file in one transaction (a savepoint, inside one),
+    as one revision of its monograph.
 
     Imported content enters as a draft unless ``publish_as`` (a reviewer)
     approves it in the same transaction. With ``dry_run`` nothing is kept.

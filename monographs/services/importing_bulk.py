@@ -1,6 +1,6 @@
 """
-Importing a whole folder: each file still one transaction and one revision,
-its rows written a kind at a time.
+Importing a whole folder: each file still one revision, and written or
+rolled back as a whole, its rows written a kind at a time.
 
 The row-by-row writer (monographs.services.importing.RowWriter) looks up,
 validates against the database, saves and records each row on its own:
@@ -9,7 +9,8 @@ same code (``_apply_import``) but, for each kind of row, reads the form's
 rows once, matches and validates the file's rows in Python against them,
 inserts the new ones with one bulk_create and the changed ones with one
 bulk_update, and writes their historical rows once the file's revision is
-known, already linked to it, in one bulk_create per table.
+known, already linked to it, in one bulk_create per table for a batch of
+files.
 
 What it leaves is what the row-by-row writer leaves, row for row and
 historical row for historical row (tests/importing/test_bulk_import.py):
@@ -19,8 +20,11 @@ historical row for historical row (tests/importing/test_bulk_import.py):
   RowWriter.rows_replace renumbers them;
 - each row is validated by full_clean, except that a unique constraint on
   the form and other fields is checked against the form's rows held here:
-  only they can clash with it. Check constraints, and names unique across
-  all forms, still ask the database;
+  only they can clash with it. A form's unique name and slug are checked
+  against the run's index of the forms (FormNames), its check constraint
+  on numbers in Python; other check constraints still ask the database.
+  A new form is validated once, with the file's values: RowWriter's first
+  check, with its front matter alone, is made only to word an error;
 - bulk writes send no pre_save: it is sent for each row where save()
   would send it, so that its receivers (text stored normalised) apply;
 - a row is recorded each time it would have been saved: a new form gets
@@ -28,10 +32,18 @@ historical row for historical row (tests/importing/test_bulk_import.py):
   text), a row matched twice by one file two records;
 - what simple-history records through signals stays row by row, recorded
   by them: synonyms and topics, the citations of a row (m2m_changed), and
-  rows deleted (post_delete).
+  rows deleted (post_delete);
+- the revision of a form the file created holds a document assembled from
+  the rows written (BulkWriter._document), which must be, and is tested to
+  be, what document_build would read back; other forms' documents are
+  built by document_build.
 
-``ImportRun`` keeps what a run looked up (topics, citations) for the files
-after: a file that fails or a dry run takes back what it created.
+``ImportRun`` keeps what a run looked up (topics, citations, the forms by
+name, slug and synonym) for the files after: a file that fails or a dry run
+takes back what it created. ``ImportRun.batch`` commits files a batch at a
+time, each file in a savepoint of its own, so that one that fails is rolled
+back alone; the historical rows of a batch's kept files are written as it
+ends.
 """
 
 import datetime

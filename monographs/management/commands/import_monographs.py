@@ -18,7 +18,9 @@ PROGRESS_FROM = 20
 class Command(BaseCommand):
     help = (
         "Import monograph files (Markdown with front matter, or clinical summaries). "
-        "Each file is one transaction; imported content waits for review unless "
+        "Each file is written whole or not at all (a folder's files are "
+        "committed in batches, each file in a savepoint); imported content "
+        "waits for review unless "
         "--publish --as <reviewer> is given."
     )
 
