@@ -65,6 +65,7 @@ from simple_history.models import HistoricalRecords
 
 from monographs.documents import document_assemble
 from monographs.models import Citation, Evidence, MagnesiumForm, Synonym
+from monographs.prepared import PreparedValues
 from monographs.schema import (
     ROW_KINDS,
     TOPIC_FIELDS,
@@ -541,21 +542,18 @@ class BulkWriter:
             return None
 
         def citations(ids, keys):
-            if not ids and not keys:
-                return []
-            return (
-                Citation.objects.filter(Q(pk__in=ids) | Q(key__in=keys))
-                .order_by()
-                .values("id", *citation_fields())
-            )
+            # As document_build reads them: by id or by key, each once.
+            found = {}
+            for query, values in [
+                (_prepared("Citation", "pk", citation_fields()), sorted(ids)),
+                (_prepared("Citation", "key", citation_fields()), sorted(keys)),
+            ]:
+                for citation in query.run(values):
+                    found.setdefault(citation["id"], citation)
+            return list(found.values())
 
         def topics(name, ids):
-            if not ids:
-                return []
-            model = apps.get_model("monographs", TOPIC_MODELS[name])
-            return (
-                model.objects.filter(pk__in=ids).order_by().values("id", *TOPIC_FIELDS)
-            )
+            return _prepared(TOPIC_MODELS[name], "pk", TOPIC_FIELDS).run(sorted(ids))
 
         return document_assemble(values, rows, citations, topics)
 
@@ -818,6 +816,21 @@ def _check_validate(constraint, instance, exclude):
             code=constraint.violation_error_code,
         )
     return True
+
+
+@functools.cache
+def _prepared(model_name, lookup, fields):
+    """The values of ``fields`` of the rows of ``model_name`` whose
+    ``lookup`` is in a list, compiled once per length of list."""
+    model = apps.get_model("monographs", model_name)
+    return PreparedValues(
+        lambda values: (
+            model.objects.filter(**{f"{lookup}__in": values})
+            .order_by()
+            .values("id", *fields)
+        ),
+        many=True,
+    )
 
 
 class _NotKnown(Exception):
