@@ -44,8 +44,9 @@ ERROR_CODES = {
     405: "method_not_allowed",
     500: "server_error",
 }
-# Where the API lives: its error handlers answer in JSON (views.errors).
-API_PREFIX = "/api/"
+# Where the JSON endpoints live: errors under it are JSON (views.errors).
+# /api/ itself is the guide, an HTML page for people.
+API_PREFIX = "/api/v1/"
 
 
 def api_error(message, status, **extra):
@@ -262,9 +263,8 @@ def form_detail(request, slug):
     return JsonResponse(data)
 
 
-@api_view
-def not_found(request, rest=""):
-    """Any other address under /api/: a JSON 404, never the site's page."""
+def not_found_error(request):
+    """The JSON 404 for an address under the API that is no endpoint."""
     message = f"There is no API endpoint at {request.path}."
     if not request.path.endswith("/"):
         message += " API addresses end with '/'."
@@ -273,3 +273,9 @@ def not_found(request, rest=""):
         + f" The endpoints are described at {reverse('monographs:api-openapi')}.",
         404,
     )
+
+
+@api_view
+def not_found(request, rest=""):
+    """Any other address under /api/: a JSON 404, never the site's page."""
+    return not_found_error(request)

@@ -1,11 +1,12 @@
 """
-The site's error handlers. Under /api/ they answer in the API's JSON error
+The site's error handlers. Under /api/v1/ they answer in the API's JSON error
 shape, with its CORS headers, so that a client reading JSON never gets an
 HTML page: a bad Host header, a crash, an Http404 raised outside an
 endpoint (addresses no route matches already reach ``api.not_found``).
 Everywhere else they are Django's pages.
 """
 
+from django.core.exceptions import DisallowedHost
 from django.views import defaults
 
 from monographs import security
@@ -19,19 +20,25 @@ def _is_api(request):
 
 def bad_request(request, exception, template_name="400.html"):
     if _is_api(request):
-        return with_cors(
-            api_error(
-                "The request could not be read: its Host header or its data "
-                "is not accepted here.",
+        if isinstance(exception, DisallowedHost):
+            response = api_error(
+                "The request's Host header names no address this site serves.",
+                400,
+                parameter="Host",
+            )
+        else:
+            response = api_error(
+                "The request could not be read: it has more parameters or "
+                "data than this site accepts.",
                 400,
             )
-        )
+        return with_cors(response)
     return security.bad_request(request, exception, template_name)
 
 
 def page_not_found(request, exception, template_name="404.html"):
     if _is_api(request):
-        return with_cors(api.not_found(request))
+        return with_cors(api.not_found_error(request))
     return defaults.page_not_found(request, exception, template_name)
 
 

@@ -1,9 +1,11 @@
 import json
 from unittest.mock import patch
 
-from django.test import Client, TestCase
+from django.http import Http404
+from django.test import Client, RequestFactory, TestCase
 
 from monographs.models import Revision
+from monographs.views import errors
 from tests import factories
 from tests.public.helpers import edit, forget_cached_pages
 from tests.public.test_monograph_page import build_glycinate
@@ -288,12 +290,24 @@ class ApiProtocolTests(TestCase):
 
     def test_a_bad_host_is_a_json_400(self):
         response = self.client.get(LIST_URL, headers={"host": "evil.example"})
-        self.assertApiError(response, 400, "bad_parameter")
+        error = self.assertApiError(response, 400, "bad_parameter")
+        self.assertEqual(error["parameter"], "Host")
         self.assertEqual(response["Access-Control-Allow-Origin"], "*")
         self.assertNotIn("ALLOWED_HOSTS", response.content.decode())
-        page = self.client.get("/forms/", headers={"host": "evil.example"})
-        self.assertEqual(page.status_code, 400)
-        self.assertTrue(page["Content-Type"].startswith("text/html"))
+        # Pages, the API guide at /api/ included, keep the HTML page.
+        for path in ("/forms/", "/api/"):
+            with self.subTest(path=path):
+                page = self.client.get(path, headers={"host": "evil.example"})
+                self.assertEqual(page.status_code, 400)
+                self.assertTrue(page["Content-Type"].startswith("text/html"))
+
+    def test_an_http404_outside_an_endpoint_is_a_json_404_whatever_the_method(self):
+        factory = RequestFactory()
+        for method in ("get", "post", "options"):
+            with self.subTest(method=method):
+                request = getattr(factory, method)("/api/v1/forms/x/")
+                response = errors.page_not_found(request, Http404())
+                self.assertApiError(response, 404, "not_found")
 
     def test_a_crash_is_a_json_500(self):
         client = Client(raise_request_exception=False)
@@ -307,6 +321,12 @@ class ApiProtocolTests(TestCase):
             page = client.get("/")
         self.assertEqual(page.status_code, 500)
         self.assertTrue(page["Content-Type"].startswith("text/html"))
+        with patch(
+            "monographs.views.openapi.ApiDocsView.get_context_data", side_effect=failure
+        ):
+            guide = client.get("/api/")
+        self.assertEqual(guide.status_code, 500)
+        self.assertTrue(guide["Content-Type"].startswith("text/html"))
 
     def test_writes_are_a_json_405_with_allow(self):
         for path in [*self.ENDPOINTS, "/api/v1/nothing/"]:
