@@ -5,11 +5,21 @@ Building and compiling a QuerySet costs far more Python than running its SQL
 on an indexed column: most of a document build was the ORM composing the
 same thirteen queries on every save. ``PreparedValues`` keeps the SQL the
 ORM compiled for a ``values()`` query, and the converters it would apply,
-per database alias; each run substitutes one parameter and reads the rows as
-the ORM would have returned them.
+per database connection; each run substitutes its values for the query's
+parameters and reads the rows as the ORM would have returned them.
+
+Only what survives compilation unchanged may be substituted: a value in an
+``exact`` or ``in`` lookup on an integer or text column. Anything else
+(``iexact`` escapes its value into a pattern, ``None`` becomes ``IS NULL``)
+is refused when the query is first compiled or run.
 """
 
+import weakref
+
 from django.db import connections
+from django.db.models.lookups import Exact, In
+
+SUBSTITUTABLE = (Exact, In)
 
 
 def _placeholder(index):
@@ -18,24 +28,48 @@ def _placeholder(index):
     return -987_654_321 - index
 
 
+def _lookups(node):
+    for child in node.children:
+        if hasattr(child, "children"):
+            yield from _lookups(child)
+        else:
+            yield child
+
+
+def _holds(lookup, placeholders):
+    """Whether ``lookup``'s right-hand side is one of the placeholders."""
+    rhs = lookup.rhs
+    iterable = hasattr(rhs, "__iter__") and not isinstance(rhs, str | bytes)
+    return any(str(value) in placeholders for value in (rhs if iterable else [rhs]))
+
+
 class PreparedValues:
-    """A ``values()`` QuerySet compiled once per database alias, run many times.
+    """A ``values()`` QuerySet compiled once per connection, run many times.
 
     ``build(parameter)`` returns the QuerySet. With ``many``, the parameter
     is a list (for an ``__in`` lookup) and the query is compiled once per
-    length of list. Each value must reach the SQL once and unchanged, as an
-    equality or ``__in`` on an integer or text column does.
+    length of list.
     """
 
     def __init__(self, build, *, many=False):
         self.build = build
         self.many = many
-        self._compiled = {}
+        # Per connection object: the converters the ORM gives are bound to
+        # the connection (a thread's) they were made for.
+        self._compiled = weakref.WeakKeyDictionary()
 
-    def _compile(self, alias, count):
+    def _compile(self, connection, count):
         placeholders = [_placeholder(index) for index in range(count or 1)]
         queryset = self.build(placeholders if self.many else placeholders[0])
-        compiler = queryset.query.get_compiler(using=alias)
+        query = queryset.query
+        texts = {str(placeholder) for placeholder in placeholders}
+        for lookup in _lookups(query.where):
+            if _holds(lookup, texts) and not isinstance(lookup, SUBSTITUTABLE):
+                raise ValueError(
+                    f"a {lookup.lookup_name} lookup changes its value: only "
+                    "exact and in lookups can be prepared"
+                )
+        compiler = query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         slots = []
         for placeholder in placeholders:
@@ -44,14 +78,24 @@ class PreparedValues:
             ]
             if len(found) != 1:
                 raise ValueError(f"each parameter must appear once in {sql!r}")
-            slots += found
+            # The type the column took the value as: a run must give the same.
+            slots.append((found[0], type(params[found[0]])))
         columns = compiler.select[: compiler.col_count]
         converters = compiler.get_converters([column[0] for column in columns])
-        names = [*queryset.query.values_select, *queryset.query.annotation_select]
-        if len(names) != len(columns):
+        # The SELECT's order: values()'s own, annotations and fields mixed.
+        names = (
+            list(query.selected)
+            if query.selected
+            else [
+                *query.extra_select,
+                *query.values_select,
+                *query.annotation_select,
+            ]
+        )
+        if len(names) != compiler.col_count:
             raise ValueError("only values() of fields and annotations can be prepared")
         compiled = (sql, list(params), slots, names, converters)
-        self._compiled[alias, count] = compiled
+        self._compiled.setdefault(connection, {})[count] = compiled
         return compiled
 
     def run(self, value, *, using="default"):
@@ -60,12 +104,18 @@ class PreparedValues:
         if not values:
             return []
         count = len(values) if self.many else None
-        compiled = self._compiled.get((using, count)) or self._compile(using, count)
+        connection = connections[using]
+        compiled = self._compiled.get(connection, {}).get(count)
+        if compiled is None:
+            compiled = self._compile(connection, count)
         sql, params, slots, names, converters = compiled
         params = params.copy()
-        for slot, value in zip(slots, values, strict=True):
+        for (slot, kind), value in zip(slots, values, strict=True):
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise TypeError(
+                    f"{value!r} is not a {kind.__name__}, as the column takes it"
+                )
             params[slot] = value
-        connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -1,11 +1,14 @@
 """Queries compiled once give what the ORM gives."""
 
 import datetime
+import threading
 from decimal import Decimal
 
-from django.test import TestCase
+from django.db import connection, connections
+from django.db.models import Value
+from django.test import TestCase, TransactionTestCase
 
-from monographs.models import Citation, Dose, Evidence, Revision
+from monographs.models import Citation, Dose, Evidence, Indication, Revision
 from monographs.prepared import PreparedValues
 from tests import factories
 
@@ -90,9 +93,66 @@ class PreparedValuesTests(TestCase):
         with self.assertNumQueries(0):
             self.assertEqual(prepared.run([]), [])
 
+    def test_names_follow_the_select_with_annotations_mixed_in(self):
+        def build(pk):
+            return (
+                Citation.objects.filter(pk=pk)
+                .annotate(label=Value("X"))
+                .values("id", "label", "key")
+            )
+
+        pk = self.citations[0].pk
+        self.assertEqual(PreparedValues(build).run(pk), list(build(pk)))
+
+    def test_lookups_that_change_their_value_are_refused(self):
+        for lookup in ("iexact", "startswith", "contains"):
+            with self.subTest(lookup=lookup):
+                prepared = PreparedValues(
+                    lambda key, lookup=lookup: Citation.objects.filter(
+                        **{f"key__{lookup}": key}
+                    ).values("id")
+                )
+                with self.assertRaisesMessage(ValueError, "only exact and in"):
+                    prepared.run("a_c2020")
+
+    def test_values_of_another_type_are_refused(self):
+        prepared = PreparedValues(self.doses)
+        for value in (None, str(self.form.pk), True):
+            with self.subTest(value=value), self.assertRaises(TypeError):
+                prepared.run(value)
+
     def test_a_parameter_the_sql_does_not_carry_as_given_is_refused(self):
         prepared = PreparedValues(
             lambda pk: Dose.objects.filter(pk__gt=pk * 2).values("id")
         )
         with self.assertRaisesMessage(ValueError, "must appear once"):
             prepared.run(1)
+
+
+class PreparedValuesThreadTests(TransactionTestCase):
+    """Outside a test transaction, so that another thread's connection may
+    read what this one wrote, on SQLite and PostgreSQL alike."""
+
+    def test_each_thread_compiles_for_its_own_connection(self):
+        prepared = PreparedValues(
+            lambda pk: Indication.objects.filter(pk=pk).values("id", "name")
+        )
+        indication = factories.IndicationFactory()
+        expected = prepared.run(indication.pk)
+        found, held = [], []
+
+        def run():
+            held.append(connections["default"])
+            try:
+                found.append(prepared.run(indication.pk))
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        self.assertEqual(found, [expected])
+        self.assertEqual(expected, [{"id": indication.pk, "name": indication.name}])
+        self.assertIsNot(held[0], connections["default"])
+        self.assertIn(held[0], prepared._compiled)
+        self.assertIn(connections["default"], prepared._compiled)
