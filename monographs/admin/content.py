@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import path
 
 from monographs.admin.base import ContentAdmin
@@ -22,6 +23,19 @@ from monographs.models import (
     Synonym,
 )
 from monographs.schema import ROW_KINDS, citing_relations
+
+
+def _citing_count(relation):
+    """How many rows of one kind cite the citation (a correlated subquery)."""
+    through = Citation._meta.get_field(relation).through
+    rows = (
+        through.objects.filter(citation_id=OuterRef("pk"))
+        .order_by()
+        .values("citation_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
 
 
 class UsageFilter(admin.SimpleListFilter):
@@ -103,9 +117,10 @@ class CitationAdmin(ContentAdmin):
     ]
 
     def get_queryset(self, request):
+        # One subquery a kind of row: joining them all would multiply each
+        # citation's rows by every other kind's before counting.
         counts = {
-            f"n_{relation}": Count(relation, distinct=True)
-            for relation in citing_relations()
+            f"n_{relation}": _citing_count(relation) for relation in citing_relations()
         }
         return super().get_queryset(request).annotate(**counts)
 
