@@ -7,7 +7,6 @@ from django.utils.safestring import mark_safe
 
 from monographs.citation_styles import citation_label
 from monographs.exports import authors_truncated, people, publisher
-from monographs.search import plain_text
 
 JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
@@ -36,20 +35,22 @@ def breadcrumb_list(request, crumbs):
 def monograph_graph(request, page, approval, crumbs):
     form = page.form
     url = request.build_absolute_uri(form.get_absolute_url())
+    # The summary as the page shows it, without its citation numbers.
+    description = page.summary_text
     supplement = {
         "@type": "DietarySupplement",
         "@id": f"{url}#supplement",
         "name": form.name,
         "alternateName": [synonym.name for synonym in page.synonyms],
         "activeIngredient": "magnesium",
-        "description": plain_text(form.summary),
+        "description": description,
     }
     web_page = {
         "@type": "MedicalWebPage",
         "@id": url,
         "url": url,
         "name": form.name,
-        "description": plain_text(form.summary),
+        "description": description,
         "about": {"@id": f"{url}#supplement"},
         "citation": [_creative_work(citation) for _, citation, _ in page.references],
         "isPartOf": {"@type": "WebSite", "name": "mgref"},
