@@ -8,6 +8,8 @@ monograph from readers. Reverting and recovering write old documents back
 to the live rows, and so end here too.
 """
 
+import functools
+
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Subquery
@@ -29,6 +31,7 @@ from monographs.models import (
     SideEffect,
 )
 from monographs.models.revisions import display_name
+from monographs.prepared import PreparedValues
 from monographs.schema import TOPIC_MODELS, form_fields, row_fields
 from monographs.services.merging import document_apply, merge_documents
 from monographs.services.writes import WorkflowError
@@ -49,18 +52,13 @@ def revision_record(*, form_id, user, summary, document=None):
     ``document`` is the monograph's current document if the caller holds
     it already (the bulk import): it must be what document_build gives.
     """
-    latest = (
-        Revision.objects.for_form(form_id)
-        .order_by("-number")
-        .only("number", "digest", "name", "slug")
-        .first()
-    )
+    latest = next(iter(_latest_query().run(form_id)), None)
     if document is None:
         document = document_build(form_id)
     digest = document_digest(document)
     if latest is None and not document:
         return None
-    if latest is not None and latest.digest == digest:
+    if latest is not None and latest["digest"] == digest:
         return None
     if document:
         name, slug = document["form"]["name"], document["form"]["slug"]
@@ -70,7 +68,7 @@ def revision_record(*, form_id, user, summary, document=None):
         name, slug = _public_name(form_id, latest)
     revision = Revision.objects.create(
         form_id=form_id,
-        number=latest.number + 1 if latest else 1,
+        number=latest["number"] + 1 if latest else 1,
         user=user,
         author=display_name(user),
         summary=summary or "",
@@ -86,11 +84,37 @@ def revision_record(*, form_id, user, summary, document=None):
     return revision
 
 
+@functools.cache
+def _lock_query():
+    return PreparedValues(
+        lambda ids: (
+            MagnesiumForm.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values("pk")
+        ),
+        many=True,
+    )
+
+
+@functools.cache
+def _latest_query():
+    """The latest revision's number, digest and names: read on every save,
+    so compiled once (monographs.prepared)."""
+    return PreparedValues(
+        lambda form_id: (
+            Revision.objects.for_form(form_id)
+            .order_by("-number")
+            .values("number", "digest", "name", "slug")[:1]
+        )
+    )
+
+
 def _public_name(form_id, latest):
     publication = Publication.objects.filter(form_id=form_id).first()
     if publication is not None:
         return publication.name, publication.slug
-    return latest.name, latest.slug
+    return latest["name"], latest["slug"]
 
 
 def _withdraw(form_id, revision, *, user, comment):
@@ -173,12 +197,7 @@ def revisions_record(*, records, shared, user, reason, standalone=False):
     # Numbered under the monographs' locks, in a fixed order: two writes of
     # one monograph (an editor's save, a citation edit) wait for each other.
     if transaction.get_connection().in_atomic_block:
-        list(
-            MagnesiumForm.objects.select_for_update()
-            .filter(pk__in=summaries)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        _lock_query().run(sorted(summaries))
     revisions = {}
     for form_id, summary in sorted(summaries.items()):
         revision = revision_record(form_id=form_id, user=user, summary=summary)
