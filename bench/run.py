@@ -383,7 +383,16 @@ class Server:
             workers = self.env.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1
             command += ["--workers", str(workers), "--timeout", "60"]
         # After -c: command-line settings override the config file's.
-        return [*command, "--bind", f"127.0.0.1:{self.port}"]
+        # No worker recycling (gunicorn.conf.py's max_requests) while
+        # measuring: a recycled worker starts with an empty local-memory
+        # cache, and its misses would be counted as the hits' cost.
+        return [
+            *command,
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--max-requests",
+            "0",
+        ]
 
     def start(self, wait=60):
         self.port = free_port()
@@ -962,6 +971,7 @@ class Bench:
                     "accept_encoding": self.args.accept_encoding,
                 },
                 "cold_cache": "second gunicorn with DummyCache for every cache alias",
+                "worker_recycling": "off (--max-requests 0)",
             },
             "dataset": {**asdict(self.dataset), "steps": self.steps},
             "import": self.import_result,

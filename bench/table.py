@@ -41,7 +41,13 @@ def table(data):
     lines = [
         f"Measured {data['when']} on {data['machine']['cores']} cores: "
         f"{setup['database']}, {setup['cache']}, {setup['gunicorn_workers']} "
-        f"gunicorn workers, wrk -t{setup['wrk']['threads']} "
+        f"gunicorn workers"
+        + (
+            ", no worker recycling"
+            if setup.get("worker_recycling", "").startswith("off")
+            else ""
+        )
+        + f", wrk -t{setup['wrk']['threads']} "
         f"-c{setup['wrk']['connections']} -d{setup['wrk']['duration']}"
         + _accepting(setup["wrk"].get("accept_encoding"))
         + ".",
