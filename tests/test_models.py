@@ -1,10 +1,13 @@
+import json
+import math
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import TestCase
 
-from monographs.models import Citation, Dose, Evidence, MagnesiumForm
+from monographs.models import Citation, Dose, Evidence, MagnesiumForm, Revision
+from monographs.models.fields import FastJSONDecoder, FastJSONEncoder
 from tests import factories
 
 
@@ -163,3 +166,32 @@ class CitationTests(TestCase):
         citation = Citation(key="nothing", authors="Doe J")
         with self.assertRaisesMessage(ValidationError, "at least a title, PMID"):
             citation.full_clean()
+
+
+class FastJSONTests(TestCase):
+    """The revisions' JSON columns go through orjson, and mean what json means."""
+
+    def test_encodes_the_same_value_as_json(self):
+        value = {"text": "Magnésium\n\u2028<b>", "n": [1, -2, None, True], "1": {}}
+        encoded = json.dumps(value, cls=FastJSONEncoder)
+        self.assertEqual(json.loads(encoded), value)
+        self.assertEqual(json.loads(encoded, cls=FastJSONDecoder), value)
+
+    def test_what_orjson_refuses_goes_to_json(self):
+        self.assertEqual(
+            json.dumps({1: 2**70}, cls=FastJSONEncoder), '{"1": 1180591620717411303424}'
+        )
+        self.assertTrue(math.isnan(json.loads("NaN", cls=FastJSONDecoder)))
+        with self.assertRaises(TypeError):
+            json.dumps({"when": Decimal("1.5")}, cls=FastJSONEncoder)
+
+    def test_a_revision_stores_and_reads_its_document(self):
+        form = factories.MagnesiumFormFactory(summary="Über alles: “quoted”.")
+        revision = Revision.objects.with_document().filter(form=form).latest("number")
+        self.assertEqual(revision.document["form"]["summary"], "Über alles: “quoted”.")
+        self.assertEqual(
+            Revision.objects.filter(
+                document__form__summary="Über alles: “quoted”."
+            ).count(),
+            1,
+        )

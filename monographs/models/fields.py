@@ -1,3 +1,6 @@
+import json
+
+import orjson
 from markdownx.models import MarkdownxField
 
 from monographs.markdown import MAX_MARKDOWN_CHARS, validate_markdown
@@ -26,3 +29,30 @@ class MarkdownField(MarkdownxField):
         # maxlength Django's CharField sets.
         field.widget.attrs.setdefault("maxlength", str(self.max_length))
         return field
+
+
+class FastJSONEncoder(json.JSONEncoder):
+    """JSONField's encoder, through orjson: a revision's document (about
+    25 KB) is written on every save, and json.dumps took 0.4 ms of it.
+
+    The JSON is the same value (compact, and UTF-8 rather than \\u escapes);
+    anything orjson refuses (an integer past 64 bits) goes to json.
+    """
+
+    def encode(self, o):
+        try:
+            return orjson.dumps(
+                o, default=self.default, option=orjson.OPT_NON_STR_KEYS
+            ).decode()
+        except orjson.JSONEncodeError:
+            return super().encode(o)
+
+
+class FastJSONDecoder(json.JSONDecoder):
+    """JSONField's decoder, through orjson; what it refuses (NaN) goes to json."""
+
+    def decode(self, s, *args, **kwargs):
+        try:
+            return orjson.loads(s)
+        except orjson.JSONDecodeError:
+            return super().decode(s, *args, **kwargs)

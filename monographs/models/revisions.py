@@ -3,6 +3,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from monographs.models.fields import FastJSONDecoder, FastJSONEncoder
+
 
 class RevisionQuerySet(models.QuerySet):
     def for_form(self, form_id):
@@ -71,6 +73,8 @@ class Revision(models.Model):
     )
     document = models.JSONField(
         default=dict,
+        encoder=FastJSONEncoder,
+        decoder=FastJSONDecoder,
         help_text="The whole monograph after this revision (monographs.documents); "
         "empty if it deleted the monograph.",
     )
@@ -78,6 +82,8 @@ class Revision(models.Model):
     # recorded when the revision is approved (monographs.rendering).
     rendering = models.JSONField(
         null=True,
+        encoder=FastJSONEncoder,
+        decoder=FastJSONDecoder,
         blank=True,
         editable=False,
         help_text="The document's text rendered by one version of the Markdown "
