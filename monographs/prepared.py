@@ -5,7 +5,7 @@ Building and compiling a QuerySet costs far more Python than running its SQL
 on an indexed column: most of a document build was the ORM composing the
 same thirteen queries on every save. ``PreparedValues`` keeps the SQL the
 ORM compiled for a ``values()`` query, and the converters it would apply,
-per database connection; each run substitutes its values for the query's
+per database alias; each run substitutes its values for the query's
 parameters and reads the rows as the ORM would have returned them.
 
 Only what survives compilation unchanged may be substituted: a value in an
@@ -13,8 +13,6 @@ Only what survives compilation unchanged may be substituted: a value in an
 (``iexact`` escapes its value into a pattern, ``None`` becomes ``IS NULL``)
 is refused when the query is first compiled or run.
 """
-
-import weakref
 
 from django.db import connections
 from django.db.models.lookups import Exact, In
@@ -43,8 +41,16 @@ def _holds(lookup, placeholders):
     return any(str(value) in placeholders for value in (rhs if iterable else [rhs]))
 
 
+def _unbind(function, ops):
+    """(function, whether it is a method of the backend's operations): those
+    are bound to one connection, and are called with the running one's."""
+    if getattr(function, "__self__", None) is ops:
+        return function.__func__, True
+    return function, False
+
+
 class PreparedValues:
-    """A ``values()`` QuerySet compiled once per connection, run many times.
+    """A ``values()`` QuerySet compiled once per database alias, run many times.
 
     ``build(parameter)`` returns the QuerySet. With ``many``, the parameter
     is a list (for an ``__in`` lookup) and the query is compiled once per
@@ -54,9 +60,10 @@ class PreparedValues:
     def __init__(self, build, *, many=False):
         self.build = build
         self.many = many
-        # Per connection object: the converters the ORM gives are bound to
-        # the connection (a thread's) they were made for.
-        self._compiled = weakref.WeakKeyDictionary()
+        # Per alias and length of list. Nothing here refers to a connection:
+        # converters the backend bound to one are kept unbound (see _unbind),
+        # so a thread's connection is never kept open past its thread.
+        self._compiled = {}
 
     def _compile(self, connection, count):
         placeholders = [_placeholder(index) for index in range(count or 1)]
@@ -81,7 +88,15 @@ class PreparedValues:
             # The type the column took the value as: a run must give the same.
             slots.append((found[0], type(params[found[0]])))
         columns = compiler.select[: compiler.col_count]
-        converters = compiler.get_converters([column[0] for column in columns])
+        converters = {
+            index: (
+                [_unbind(function, connection.ops) for function in functions],
+                expression,
+            )
+            for index, (functions, expression) in compiler.get_converters(
+                [column[0] for column in columns]
+            ).items()
+        }
         # The SELECT's order: values()'s own, annotations and fields mixed.
         names = (
             list(query.selected)
@@ -95,7 +110,7 @@ class PreparedValues:
         if len(names) != compiler.col_count:
             raise ValueError("only values() of fields and annotations can be prepared")
         compiled = (sql, list(params), slots, names, converters)
-        self._compiled.setdefault(connection, {})[count] = compiled
+        self._compiled[connection.alias, count] = compiled
         return compiled
 
     def run(self, value, *, using="default"):
@@ -105,7 +120,7 @@ class PreparedValues:
             return []
         count = len(values) if self.many else None
         connection = connections[using]
-        compiled = self._compiled.get(connection, {}).get(count)
+        compiled = self._compiled.get((using, count))
         if compiled is None:
             compiled = self._compile(connection, count)
         sql, params, slots, names, converters = compiled
@@ -120,11 +135,15 @@ class PreparedValues:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if converters:
+            ops = connection.ops
             rows = [list(row) for row in rows]
             for row in rows:
                 for index, (functions, expression) in converters.items():
                     value = row[index]
-                    for function in functions:
-                        value = function(value, expression, connection)
+                    for function, of_ops in functions:
+                        if of_ops:
+                            value = function(ops, value, expression, connection)
+                        else:
+                            value = function(value, expression, connection)
                     row[index] = value
         return [dict(zip(names, row, strict=True)) for row in rows]
