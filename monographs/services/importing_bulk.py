@@ -80,7 +80,7 @@ from monographs.services.importing import (
     form_new,
     form_values,
 )
-from monographs.services.revisions import revision_record
+from monographs.services.revisions import records_link, revision_record
 from monographs.services.writes import (
     _full_clean,
     _held_relations,
@@ -497,15 +497,7 @@ class BulkWriter:
         revision = revision_record(
             form_id=form.pk, user=self.user, summary=self.reason, document=document
         )
-        by_model = {}
-        for record in records:
-            by_model.setdefault(type(record), []).append(record.history_id)
-        for model, ids in by_model.items():
-            rows = model.objects.filter(history_id__in=ids)
-            if revision is None:
-                rows.delete()
-            else:
-                rows.update(revision=revision)
+        records_link(records, revision)
         if revision is not None:
             context.revisions[form.pk] = revision
 

@@ -181,6 +181,20 @@ def _quoting_forms(shared):
     return affected
 
 
+def records_link(records, revision, *, keep=False):
+    """Link a write's historical rows to the revision it made; with no
+    revision (nothing changed), drop them unless ``keep``."""
+    by_model = {}
+    for record in records:
+        by_model.setdefault(type(record), []).append(record.history_id)
+    for model, ids in by_model.items():
+        rows = model.objects.filter(history_id__in=ids)
+        if revision is not None:
+            rows.update(revision=revision)
+        elif not keep:
+            rows.delete()
+
+
 def revisions_record(*, records, shared, user, reason, standalone=False):
     """Finish a change context: one revision per monograph that changed.
 
@@ -201,18 +215,9 @@ def revisions_record(*, records, shared, user, reason, standalone=False):
     revisions = {}
     for form_id, summary in sorted(summaries.items()):
         revision = revision_record(form_id=form_id, user=user, summary=summary)
-        written = records.get(form_id, [])
-        by_model = {}
-        for record in written:
-            by_model.setdefault(type(record), []).append(record.history_id)
-        for model, ids in by_model.items():
-            rows = model.objects.filter(history_id__in=ids)
-            if revision is None:
-                if not standalone:
-                    # Saves that changed nothing: nothing to record either.
-                    rows.delete()
-            else:
-                rows.update(revision=revision)
+        # Saves that changed nothing: nothing to record either, unless the
+        # write stood alone (its historical rows are kept whatever happens).
+        records_link(records.get(form_id, []), revision, keep=standalone)
         if revision is not None:
             revisions[form_id] = revision
     return revisions
