@@ -43,7 +43,11 @@ SHARED_MODELS = {
 }
 
 
-def revision_record(*, form_id, user, summary, document=None):
+# ``latest`` of revision_record when the caller has not read it.
+LATEST_UNREAD = object()
+
+
+def revision_record(*, form_id, user, summary, document=None, latest=LATEST_UNREAD):
     """Store the monograph's current document as a new revision, if it changed.
 
     Returns the new revision, or None when the document equals the latest
@@ -51,8 +55,25 @@ def revision_record(*, form_id, user, summary, document=None):
     monograph's lock (see revisions_record), so numbers never collide.
     ``document`` is the monograph's current document if the caller holds
     it already (the bulk import): it must be what document_build gives.
+    ``latest`` is what _latest_query gives, if the caller knows it (None
+    for a form the caller just created).
     """
-    latest = next(iter(_latest_query().run(form_id)), None)
+    revision = revision_new(
+        form_id=form_id, user=user, summary=summary, document=document, latest=latest
+    )
+    if revision is None:
+        return None
+    revision.save(force_insert=True)
+    if revision.deleted:
+        _withdraw(form_id, revision, user=user, comment=summary or "")
+    return revision
+
+
+def revision_new(*, form_id, user, summary, document=None, latest=LATEST_UNREAD):
+    """The unsaved revision revision_record would store, or None: the bulk
+    import inserts a batch's new monographs' first revisions at once."""
+    if latest is LATEST_UNREAD:
+        latest = next(iter(_latest_query().run(form_id)), None)
     if document is None:
         document = document_build(form_id)
     digest = document_digest(document)
@@ -66,7 +87,7 @@ def revision_record(*, form_id, user, summary, document=None):
         # A deletion is public: it is named as readers last saw the monograph,
         # never by a draft's unapproved name.
         name, slug = _public_name(form_id, latest)
-    revision = Revision.objects.create(
+    return Revision(
         form_id=form_id,
         number=latest["number"] + 1 if latest else 1,
         user=user,
@@ -79,9 +100,6 @@ def revision_record(*, form_id, user, summary, document=None):
         size=document_size(document),
         deleted=not document,
     )
-    if not document:
-        _withdraw(form_id, revision, user=user, comment=summary or "")
-    return revision
 
 
 @functools.cache
