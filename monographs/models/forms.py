@@ -234,7 +234,14 @@ class MagnesiumForm(models.Model):
             raise ValidationError(
                 {"elemental_mg_percent": "Enter a percentage above 0 and at most 100."}
             )
-        if self.slug and Synonym.objects.filter(slug=self.slug).exists():
+        # The bulk import passes the synonyms' slugs it holds, as
+        # _synonym_slugs, rather than have each new form ask.
+        synonym_slugs = getattr(self, "_synonym_slugs", None)
+        if self.slug and (
+            self.slug in synonym_slugs
+            if synonym_slugs is not None
+            else Synonym.objects.filter(slug=self.slug).exists()
+        ):
             raise ValidationError({"slug": "This slug is already used by a synonym."})
 
     @property
