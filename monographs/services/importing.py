@@ -1,8 +1,11 @@
 """
 Importing monograph files: each file is one transaction (a savepoint in a
-folder's batch, see importing_bulk.ImportRun.batch) and one revision.
+folder's batch, or part of a fast batch imported again with savepoints if
+one of its files fails, see importing_bulk.ImportRun.batch) and one
+revision.
 """
 
+import contextlib
 import functools
 from dataclasses import dataclass
 from decimal import Decimal
@@ -427,18 +430,25 @@ def monograph_import(
         writer = BulkWriter(counts, run=run, reason=reason, user=author)
         run.file_started()
     kept = False
+    # A file is a savepoint in its batch, but in a fast batch: there, a file
+    # that fails after writing fails the batch, which is then imported
+    # again with savepoints (see the import_monographs command).
+    fast = run is not None and run.fast
+    if fast and (dry_run or publish_as is not None or with_diff):
+        raise ValueError("a fast batch neither publishes, nor diffs, nor rolls back")
     try:
-        result = _file_write(
-            parsed,
-            writer,
-            run=run,
-            reason=reason,
-            author=author,
-            publish_as=publish_as,
-            dry_run=dry_run,
-            with_diff=with_diff,
-            title_match=title_match,
-        )
+        with contextlib.nullcontext() if fast else transaction.atomic():
+            result = _file_write(
+                parsed,
+                writer,
+                run=run,
+                reason=reason,
+                author=author,
+                publish_as=publish_as,
+                dry_run=dry_run,
+                with_diff=with_diff,
+                title_match=title_match,
+            )
         kept = not dry_run
     except ValidationError as error:
         raise ImportProblem(parsed.path, None, "; ".join(error.messages)) from None
@@ -453,7 +463,6 @@ def monograph_import(
     return result
 
 
-@transaction.atomic
 def _file_write(
     parsed,
     writer,
@@ -466,12 +475,16 @@ def _file_write(
     with_diff,
     title_match,
 ):
-    """monograph_import's transaction."""
+    """monograph_import's transaction's content."""
     name = parsed.path.name
     with change_context(reason=reason, user=author) as context:
         form, created = _apply_import(parsed, writer, title_match=title_match)
         if run is not None:
             writer.finish(context, form)
+    if run is not None and writer.deferring:
+        # Its rows and revision are written as the batch ends.
+        writer.result = ImportResult(form=form, status="created")
+        return writer.result
     if run is not None:
         writer.revision_write(context, form)
     revision = context.revisions.get(form.pk)

@@ -40,31 +40,49 @@ historical row for historical row (tests/importing/test_bulk_import.py):
 
 ``ImportRun`` keeps what a run looked up (topics, citations, the forms by
 name, slug and synonym) for the files after: a file that fails or a dry run
-takes back what it created. ``ImportRun.batch`` commits files a batch at a
+takes back what it created. It answers from them what a file would
+otherwise ask: whether a new form's slug is a synonym's, and the topics of
+a new form's document. ``ImportRun.batch`` commits files a batch at a
 time, each file in a savepoint of its own, so that one that fails is rolled
 back alone; the historical rows of a batch's kept files are written as it
 ends.
+
+A fast batch (the import_monographs command's, unless it publishes, shows
+diffs or is a dry run) takes no savepoint per file, and:
+
+- a file that fails before writing anything leaves the batch as it was;
+  one that fails after, or a failed insert, rolls the batch back whole, and
+  the command imports its files again in a batch with savepoints, so that
+  only the bad file is refused. (On PostgreSQL the rolled-back inserts
+  used their sequences' numbers: the files imported again get later ids
+  than file by file, as a row inserted and rolled back always does there.)
+- the rows and first revision of a form a file creates wait (``defer``)
+  until ``flush``, which inserts those of all the batch's files so far with
+  one bulk_create per model, then their revisions (numbered 1: the form is
+  new) with one more, in the files' order, so that ids are numbered as file
+  by file. A file that writes anything else (an existing form, cited rows
+  or studies) flushes first and writes as it goes.
 """
 
 import datetime
 import functools
 import operator
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from itertools import count
 from types import SimpleNamespace
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models, router, transaction
+from django.db import connection, models, router, transaction
 from django.db.models import Q, signals
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from monographs.documents import document_assemble
-from monographs.models import Citation, Evidence, MagnesiumForm, Synonym
+from monographs.models import Citation, Evidence, MagnesiumForm, Revision, Synonym
 from monographs.prepared import PreparedValues
 from monographs.schema import (
     ROW_KINDS,
@@ -80,7 +98,7 @@ from monographs.services.importing import (
     form_new,
     form_values,
 )
-from monographs.services.revisions import records_link, revision_record
+from monographs.services.revisions import records_link, revision_new, revision_record
 from monographs.services.writes import (
     _full_clean,
     _held_relations,
@@ -108,11 +126,22 @@ class ImportRun:
         self._batch = None
         self._history = []
         self._file_history = []
+        # A batch without savepoints (see ``batch``): the writers of the
+        # kept files whose rows and revisions wait for ``flush``, and the
+        # file's own.
+        self.fast = False
+        self._pending = []
+        self._file_pending = []
+        # Whether the file wrote to the database (watched in a fast batch):
+        # one that failed before it did leaves the batch as it was.
+        self.file_wrote = False
 
     def file_started(self):
+        self.file_wrote = False
         self._file = {}
         self._file_forms = []
         self._file_history = []
+        self._file_pending = []
 
     def file_ended(self, *, kept):
         """Keep what the file found or created for later files, or, if the
@@ -123,15 +152,22 @@ class ImportRun:
                 for form, synonyms in self._file_forms:
                     self._names.add(form, synonyms)
             self._history += self._file_history
+            self._pending += self._file_pending
         self._file = {}
         self._file_forms = []
         self._file_history = []
+        self._file_pending = []
 
     def get(self, model, key):
         return self._kept.get((model, key)) or self._file.get((model, key))
 
     def add(self, model, key, instance):
         self._file[model, key] = instance
+
+    def topic_add(self, model, topic):
+        """Hold ``topic`` by slug and by id."""
+        self.add(model, topic.slug, topic)
+        self.add(model, ("pk", topic.pk), topic)
 
     def form_written(self, form, synonyms):
         """The file wrote ``form`` and created ``synonyms`` (Synonym rows)."""
@@ -160,17 +196,75 @@ class ImportRun:
         return form
 
     @contextmanager
-    def batch(self):
+    def batch(self, *, fast=False):
         """A batch of files in one transaction, each file in a savepoint:
-        their historical rows are written together as it ends."""
+        their historical rows are written together as it ends.
+
+        A ``fast`` batch takes no savepoints: a file that fails dooms the
+        whole batch, which the caller then imports again, file by file
+        (see the import_monographs command). Its new forms' rows and first
+        revisions are inserted a model at a time for all its files
+        (``defer``), where a file could be rolled back alone only if each
+        were written on its own.
+        """
         with transaction.atomic():
             self._batch = _Batch(self.BATCH_FILES, self.BATCH_SECONDS)
+            self.fast = fast
             try:
-                yield self._batch
+                with connection.execute_wrapper(self._watch) if fast else nullcontext():
+                    yield self._batch
+                self.flush()
                 self._history_write()
+            except BaseException:
+                # Rolled back: what the batch found or created is gone.
+                self._kept = {}
+                self._names = None
+                raise
             finally:
+                self.fast = False
                 self._batch = None
                 self._history = []
+                self._pending = []
+
+    def _watch(self, execute, sql, params, many, context):
+        """Note a file's first statement that is not a SELECT."""
+        if not self.file_wrote and sql.lstrip()[:6].upper() != "SELECT":
+            self.file_wrote = True
+        return execute(sql, params, many, context)
+
+    def failed_cleanly(self):
+        """Whether the fast batch's file that failed left the batch's
+        transaction as it was: it wrote nothing, and nothing doomed it."""
+        return not self.file_wrote and not connection.needs_rollback
+
+    def defer(self, writer):
+        """The file's rows and revision are written by ``flush``."""
+        self._file_pending.append(writer)
+
+    def flush(self):
+        """Insert the rows and the first revisions of the new forms written
+        since the last flush: one bulk_create per model, in the order the
+        files came, so that ids are numbered as file by file."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        # What it writes belongs to files already kept, not to the current.
+        wrote = self.file_wrote
+        try:
+            self._flush(pending)
+        finally:
+            self.file_wrote = wrote
+
+    def _flush(self, pending):
+        for kind in ROW_KINDS:
+            rows = [row for writer in pending for row in writer.deferred(kind.model)]
+            if rows:
+                kind.model.objects.bulk_create(rows)
+        revisions = [writer.revision_new() for writer in pending]
+        Revision.objects.bulk_create(revisions)
+        for writer, revision in zip(pending, revisions, strict=True):
+            writer.revision_written(revision)
+            self._history += writer.history_records(revision)
 
     def history_add(self, records):
         """The historical rows of the file's bulk writes: written with the
@@ -237,6 +331,7 @@ class FormNames:
         self.names = {}  # {lowercased ASCII name: {form id}}
         self.slugs = {}  # {slug: {form id}}
         self.unusual = []  # non-ASCII names: [(name, form id)]
+        self.synonym_slugs = set()
         # The forms' own names and slugs, as stored: {value: {form id}}.
         self.form_values = {"name": {}, "slug": {}}
 
@@ -260,6 +355,8 @@ class FormNames:
         if form:
             self.form_values["name"].setdefault(name, set()).add(pk)
             self.form_values["slug"].setdefault(slug, set()).add(pk)
+        else:
+            self.synonym_slugs.add(slug)
         self.slugs.setdefault(slug, set()).add(pk)
         if name.isascii():
             self.names.setdefault(name.lower(), set()).add(pk)
@@ -333,6 +430,12 @@ class BulkWriter:
         self.synonyms = []
         self._revision = None
         self._order = count()
+        # Where the file's new rows and revision wait for ImportRun.flush:
+        # {model: [rows]}, or None where they are written as they come.
+        self._deferred = None
+        self._signal_records = []
+        self.form = None
+        self.result = None
 
     # What _apply_import asks of a writer.
 
@@ -345,6 +448,17 @@ class BulkWriter:
         if created:
             form = form_new(parsed, validate=False)
             self._record(form, "+")
+            # MagnesiumForm.clean checks its slug against the synonyms' slugs
+            # the run holds rather than asking.
+            form._synonym_slugs = self.run.form_names().synonym_slugs
+        if self.run.fast:
+            if created and _deferrable(parsed):
+                self._deferred = {}
+            else:
+                # This file's rows and revision are written as they come:
+                # after those of the files before it, numbered as file by file.
+                self.run.flush()
+        self.form = form
         changed = _values_set(form, form_values(parsed))
         if created or changed:
             # RowWriter validates a new form twice: with its front matter,
@@ -363,6 +477,8 @@ class BulkWriter:
                 if created:
                     form_new(parsed, constraints_validate=constraints_validate)
                 raise ValidationError(describe_invalid(form, error)) from None
+            finally:
+                form.__dict__.pop("_synonym_slugs", None)
             if changed:
                 self._record(form, "~")
         if created or changed:
@@ -385,7 +501,7 @@ class BulkWriter:
             topic = model.objects.filter(slug=slug).first() or row_upsert(
                 model, {"slug": slug}, {"name": name}, self.counts
             )
-            self.run.add(model, slug, topic)
+            self.run.topic_add(model, topic)
         return topic
 
     def citations_get(self, keys):
@@ -458,8 +574,11 @@ class BulkWriter:
                     citation_change = True
             self._count(is_new, bool(changed) or citation_change)
             kept.append(row)
-        # Rows this file created are inserted once, with their last values.
-        if created:
+        # Rows this file created are inserted once, with their last values:
+        # now, or with the batch's (ImportRun.flush).
+        if created and self._deferred is not None:
+            self._deferred.setdefault(model, []).extend(created)
+        elif created:
             model.objects.bulk_create(created)
         if updated:
             fields = sorted({name for _, names in updated.values() for name in names})
@@ -481,6 +600,10 @@ class BulkWriter:
         the rows held here, rather than by the context."""
         if not self.records:
             return
+        if self._deferred is not None:
+            self._signal_records = context.records.pop(form.pk, [])
+            self.run.defer(self)
+            return
         document = self._document(form)
         if document is None:
             context.records.setdefault(form.pk, [])
@@ -495,11 +618,48 @@ class BulkWriter:
             return
         document, records = self._revision
         revision = revision_record(
-            form_id=form.pk, user=self.user, summary=self.reason, document=document
+            form_id=form.pk,
+            user=self.user,
+            summary=self.reason,
+            document=document,
+            # In a fast batch the new form's first revision is numbered
+            # without asking; were the id reused, the unique number would
+            # fail the batch, imported again with savepoints, and asking.
+            **({"latest": None} if self.run.fast else {}),
         )
         records_link(records, revision)
         if revision is not None:
             context.revisions[form.pk] = revision
+
+    @property
+    def deferring(self):
+        """The file's rows and revision wait for ImportRun.flush."""
+        return self._deferred is not None
+
+    def deferred(self, model):
+        """The file's new rows of ``model`` that wait for ImportRun.flush."""
+        return self._deferred.get(model, [])
+
+    def revision_new(self):
+        """The unsaved first revision of the form this file created, once
+        ImportRun.flush inserted its rows."""
+        revision = revision_new(
+            form_id=self.form.pk,
+            user=self.user,
+            summary=self.reason,
+            # None (a value _document cannot tell): read back by document_build.
+            document=self._document(self.form),
+            latest=None,
+        )
+        assert revision is not None, "a new form's document is never empty"
+        return revision
+
+    def revision_written(self, revision):
+        """ImportRun.flush inserted ``revision``: link what the signals
+        recorded (synonyms) to it, as revision_write does."""
+        records_link(self._signal_records, revision)
+        if self.result is not None:
+            self.result.revision = revision
 
     def _document(self, form):
         """What document_build(form.pk) gives, from the rows written, for a
@@ -545,6 +705,20 @@ class BulkWriter:
             return list(found.values())
 
         def topics(name, ids):
+            # The run holds the topics its files found or created.
+            model = apps.get_model("monographs", TOPIC_MODELS[name])
+            held = [self.run.get(model, ("pk", pk)) for pk in sorted(ids)]
+            if all(topic is not None for topic in held):
+                try:
+                    return [
+                        {
+                            "id": topic.pk,
+                            **{f: _stored(model, topic, f) for f in TOPIC_FIELDS},
+                        }
+                        for topic in held
+                    ]
+                except _NotKnown:
+                    pass
             return _prepared(TOPIC_MODELS[name], "pk", TOPIC_FIELDS).run(sorted(ids))
 
         return document_assemble(values, rows, citations, topics)
@@ -553,8 +727,11 @@ class BulkWriter:
         """Insert the historical rows of the bulk writes, linked to
         ``revision``; none if the file changed nothing (as revisions_record
         drops the historical rows of a write that changed nothing)."""
-        if revision is None:
-            return
+        if revision is not None:
+            self.run.history_add(self.history_records(revision))
+
+    def history_records(self, revision):
+        """The historical rows of the bulk writes, linked to ``revision``."""
         date = timezone.now()
         records = []
         for instance, history_type, values, links in self.records:
@@ -568,7 +745,7 @@ class BulkWriter:
                 **{**values, "id": instance.pk},
             )
             records.append((record, links))
-        self.run.history_add(records)
+        return records
 
     # Helpers.
 
@@ -627,6 +804,20 @@ class BulkWriter:
             self.counts.updated += 1
         else:
             self.counts.unchanged += 1
+
+
+def _deferrable(parsed):
+    """Whether a new form's rows can wait for the batch's flush: not if a
+    row cites (its citations are set, and recorded by simple-history's
+    signals, once it has an id) or the file has studies (a study's use
+    must have its id when the study is validated)."""
+    if parsed.studies:
+        return False
+    return not any(
+        row.get("citations")
+        for name in ("doses", "interactions", "evidence")
+        for row in getattr(parsed, name) or ()
+    )
 
 
 def _values_set(instance, values):

@@ -1,10 +1,12 @@
 import difflib
+import functools
 import sys
 import time
 from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 
 from monographs.importer import MAX_FILE_BYTES, ImportProblem, find_files, parse_file
 from monographs.models import MagnesiumForm
@@ -13,13 +15,17 @@ from monographs.services import monograph_import
 from monographs.services.importing_bulk import ImportRun
 
 PROGRESS_FROM = 20
+# What a batch asks of the run after it (Command._batch).
+STOP = "stop"
+REDO = "redo"
 
 
 class Command(BaseCommand):
     help = (
         "Import monograph files (Markdown with front matter, or clinical summaries). "
         "Each file is written whole or not at all (a folder's files are "
-        "committed in batches, each file in a savepoint); imported content "
+        "committed in batches; a file that fails is rolled back alone); "
+        "imported content "
         "waits for review unless "
         "--publish --as <reviewer> is given."
     )
@@ -61,28 +67,52 @@ class Command(BaseCommand):
         totals = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         show_progress = len(files) >= PROGRESS_FROM and options["verbosity"] > 0
         self._started = time.monotonic()
+        self._held = None
         imported_from = {}
         # A folder's files are written in bulk, reusing what earlier files
         # looked up; a single file row by row (the reference the bulk
         # writer is tested against, and no slower for one file).
         run = ImportRun() if len(files) > 1 else None
         options = {**options, "show_progress": show_progress}
-        remaining = iter(enumerate(files, start=1))
+        with_diff = options["dry_run"] or options["verbosity"] > 1
+        # Batches without a savepoint per file where nothing is rolled back
+        # on purpose (a dry run) or done per file (a diff, an approval).
+        fast = (
+            run is not None
+            and not with_diff
+            and not options["publish"]
+            and connection.features.can_return_rows_from_bulk_insert
+        )
+        state = _State(imported_from, totals)
+        numbered = list(enumerate(files, start=1))
+        start = 0
         stopped = False
-        while not stopped:
-            # A folder's files are committed a batch at a time, each file in
-            # a savepoint of its own: a file that fails is rolled back alone.
-            with run.batch() if run else nullcontext() as batch:
-                for index, path in remaining:
-                    if not self._import_file(
-                        index, path, files, user, run, imported_from, totals, options
-                    ):
-                        stopped = True
-                        break
-                    if batch is None or batch.full():
-                        break
-                else:
-                    break
+        while start < len(numbered) and not stopped:
+            # A folder's files are committed a batch at a time. A fast batch
+            # takes no savepoints: if one of its files fails, it is rolled
+            # back whole and its files imported again, each in a savepoint
+            # of its own, so that the file that fails is rolled back alone.
+            count = len(numbered) - start
+            if fast:
+                done, outcome = self._batch(
+                    numbered[start:], files, user, run, state, options, fast=True
+                )
+                if outcome is not REDO:
+                    start += done
+                    stopped = outcome is STOP
+                    continue
+                count = done
+            done, outcome = self._batch(
+                numbered[start : start + count],
+                files,
+                user,
+                run,
+                state,
+                options,
+                fast=False,
+            )
+            start += done
+            stopped = outcome is STOP
         if stopped:
             self._summary(totals, options, stopped=True)
             raise CommandError("Stopped at the first failure (--strict).") from None
@@ -92,11 +122,49 @@ class Command(BaseCommand):
         if totals["failed"]:
             sys.exit(1)
 
-    def _import_file(
-        self, index, path, files, user, run, imported_from, totals, options
-    ):
+    def _batch(self, numbered, files, user, run, state, options, *, fast):
+        """Import files of ``numbered`` ([(index, path)]) in one batch (one
+        file outside a folder import): (how many were done, STOP if the run
+        is to stop, else None). A fast batch's output is held until it
+        commits; if one of its files fails, it is rolled back and gives
+        (how many were tried, REDO), to be imported again with savepoints."""
+        saved = state.copy()
+        self._held = [] if fast else None
+        done, outcome = 0, None
+        try:
+            with run.batch(fast=fast) if run else nullcontext() as batch:
+                for index, path in numbered:
+                    done += 1
+                    if not self._import_file(
+                        index, path, files, user, run, state, options
+                    ):
+                        outcome = STOP
+                        break
+                    if batch is None or batch.full():
+                        break
+        except (_BatchFailed, DatabaseError):
+            if not fast:
+                raise
+            state.restore(saved)
+            self._held = None
+            return done, REDO
+        held, self._held = self._held, None
+        for write in held or ():
+            write()
+        return done, outcome
+
+    def _write(self, write, *args, **kwargs):
+        """write(*args, **kwargs) (stream.write, or stream.flush), held until
+        a fast batch commits."""
+        if self._held is None:
+            write(*args, **kwargs)
+        else:
+            self._held.append(functools.partial(write, *args, **kwargs))
+
+    def _import_file(self, index, path, files, user, run, state, options):
         """Import one file; False if the run is to stop (--strict)."""
         show_progress = options["show_progress"]
+        imported_from, totals = state.imported_from, state.totals
         try:
             if not path.exists():
                 raise ImportProblem(path, None, "no such file")
@@ -112,23 +180,32 @@ class Command(BaseCommand):
                     f"describes {form} like {imported_from[form.pk].name} does; "
                     "import one file per monograph (merge them first)",
                 )
-            result = monograph_import(
-                parsed=parsed,
-                user=user,
-                publish_as=user if options["publish"] else None,
-                dry_run=options["dry_run"],
-                with_diff=options["dry_run"] or options["verbosity"] > 1,
-                run=run,
-                title_match=form,
-            )
+            try:
+                result = monograph_import(
+                    parsed=parsed,
+                    user=user,
+                    publish_as=user if options["publish"] else None,
+                    dry_run=options["dry_run"],
+                    with_diff=options["dry_run"] or options["verbosity"] > 1,
+                    run=run,
+                    title_match=form,
+                )
+            except ImportProblem:
+                if run is not None and run.fast and not run.failed_cleanly():
+                    # Without a savepoint, the batch is rolled back whole.
+                    raise _BatchFailed from None
+                raise
         except ImportProblem as problem:
             totals["failed"] += 1
-            self.stderr.write(f"{'' if not show_progress else chr(10)}error: {problem}")
+            self._write(
+                self.stderr.write,
+                f"{'' if not show_progress else chr(10)}error: {problem}",
+            )
             return not options["strict"]
         imported_from[result.form.pk] = path
         totals[result.status] += 1
         for warning in parsed.warnings:
-            self.stderr.write(f"warning: {warning}")
+            self._write(self.stderr.write, f"warning: {warning}")
         if options["verbosity"] > 1 or (options["dry_run"] and result.diff):
             self._report(path, result, options)
         if show_progress:
@@ -155,12 +232,13 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - self._started
         rate = done / elapsed if elapsed > 0 else 0.0
         left = (total - done) / rate if rate else 0.0
-        self.stderr.write(
+        self._write(
+            self.stderr.write,
             f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files, "
             f"{rate:.1f} files/s, {_duration(left)} left ",
             ending="",
         )
-        self.stderr.flush()
+        self._write(self.stderr.flush)
 
     def _report(self, path, result, options):
         verb = "would be " if options["dry_run"] else ""
@@ -185,6 +263,27 @@ class Command(BaseCommand):
             f"{totals['unchanged']} unchanged, {totals['failed']} failed"
             + (" (stopped early)." if stopped else ".")
         )
+
+
+class _BatchFailed(Exception):
+    """A file of a fast batch failed: the batch is rolled back whole."""
+
+
+class _State:
+    """What the run has imported: {form id: path}, and totals by status."""
+
+    def __init__(self, imported_from, totals):
+        self.imported_from = imported_from
+        self.totals = totals
+
+    def copy(self):
+        return _State(dict(self.imported_from), dict(self.totals))
+
+    def restore(self, saved):
+        self.imported_from.clear()
+        self.imported_from.update(saved.imported_from)
+        self.totals.clear()
+        self.totals.update(saved.totals)
 
 
 def _duration(seconds):
