@@ -126,6 +126,21 @@ WSGI_APPLICATION = "mgref.wsgi.application"
 
 TEMPLATES = [
     {
+        # Readers' pages (jinja2/): see monographs/jinja2.py for why.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "monographs.jinja2.environment",
+            "autoescape": True,
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "monographs.context_processors.site",
+            ],
+        },
+    },
+    {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,

@@ -1,7 +1,25 @@
 import pytest
 from django.core.cache import cache
+from django.template.backends import jinja2 as jinja2_backend
 from django.test import TestCase, TransactionTestCase
+from django.test.signals import template_rendered
 from pytest_django.plugin import blocking_manager_key
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_rendered_signal():
+    """Let the test client see what a Jinja2 template rendered with
+    (``response.context``), as Django's test runner does for its own
+    templates: the readers' pages are Jinja2 (monographs/jinja2.py)."""
+    render = jinja2_backend.Template.render
+
+    def instrumented(self, context=None, request=None):
+        template_rendered.send(sender=self, template=self, context=dict(context or {}))
+        return render(self, context, request)
+
+    jinja2_backend.Template.render = instrumented
+    yield
+    jinja2_backend.Template.render = render
 
 
 @pytest.fixture(autouse=True)

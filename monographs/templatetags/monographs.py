@@ -1,4 +1,6 @@
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from monographs.citation_styles import vancouver
 from monographs.markdown import render_markdown
@@ -56,3 +58,11 @@ def page_citation(context):
         date,
         approved=approval is not None,
     )
+
+
+@register.simple_tag
+def monograph_diff(diff):
+    """The diff of two documents, as the public diff page shows it: the
+    admin's review pages (Django templates) use the readers' Jinja2 include,
+    so the two never drift apart."""
+    return mark_safe(render_to_string("includes/monograph_diff.html", {"diff": diff}))
