@@ -1,7 +1,6 @@
 """schema.org JSON-LD for the public pages."""
 
-import json
-
+import orjson
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
@@ -13,7 +12,9 @@ JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 def json_ld_script(data):
     """A <script type="application/ld+json"> that no content can break out of."""
-    text = json.dumps(data, ensure_ascii=False, indent=1).translate(JSON_ESCAPES)
+    # orjson writes UTF-8 and escapes control characters, as json.dumps with
+    # ensure_ascii=False does, in a tenth of the time: this is on every page.
+    text = orjson.dumps(data).decode().translate(JSON_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')
 
 
