@@ -183,6 +183,18 @@ def published_citations(monographs=None):
     return dict(sorted(uses.items(), key=lambda item: item[1].citation.key))
 
 
+def revision_approval(revision):
+    """The event that approved ``revision``, or None if none did."""
+    return (
+        ReviewEvent.objects.filter(
+            revision=revision, action=ReviewEvent.Action.APPROVED
+        )
+        .select_related("user")
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def approved_revision(form_id, number):
     """Revision ``number`` of a monograph, if readers may open it, with its
     review event (approval or withdrawal): one query."""

@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 
 from monographs.calculator import CalculatorError, calculate, example_hydrate
 from monographs.documents import document_load
-from monographs.models import MagnesiumForm, Revision, Synonym
+from monographs.models import MagnesiumForm, ReviewEvent, Revision, Synonym
 from monographs.models.revisions import ANONYMOUS_STAFF_NAME
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
@@ -16,6 +16,7 @@ from monographs.selectors import (
     approved_revision,
     former_slug_target,
     publication_by_slug,
+    revision_approval,
     synonym_target,
 )
 from monographs.structured_data import json_ld_script, monograph_graph
@@ -217,6 +218,9 @@ class RevisionDetailView(MonographPageMixin, TemplateView):
     needs_document = False
 
     def get_revision(self):
+        """The revision and, if it was approved, its approval: the page cites
+        an approved revision by the date it was approved, as the published
+        page citing it does, and a draft by the date it was saved."""
         number = self.kwargs["number"]
         if self.staff:
             revision = (
@@ -228,8 +232,8 @@ class RevisionDetailView(MonographPageMixin, TemplateView):
             )
             if revision is None:
                 raise Http404("No such revision.")
-            return revision, None
-        revision, _event = approved_revision(self.monograph.pk, number)
+            return revision, revision_approval(revision)
+        revision, event = approved_revision(self.monograph.pk, number)
         if revision is None or revision.is_deletion:
             raise Http404("No such revision.")
-        return revision, None
+        return revision, event if event.action == ReviewEvent.Action.APPROVED else None
