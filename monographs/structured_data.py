@@ -7,14 +7,21 @@ from django.utils.safestring import mark_safe
 from monographs.citation_styles import citation_label
 from monographs.exports import authors_truncated, people, publisher
 
-JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+# What no JSON-LD may hold literally: "</script>" or "<!--" would end or
+# bend the script element. Each is written as a JSON escape instead.
+JSON_ESCAPES = ((b"<", b"\\u003C"), (b">", b"\\u003E"), (b"&", b"\\u0026"))
 
 
 def json_ld_script(data):
     """A <script type="application/ld+json"> that no content can break out of."""
     # orjson writes UTF-8 and escapes control characters, as json.dumps with
     # ensure_ascii=False does, in a tenth of the time: this is on every page.
-    text = orjson.dumps(data).decode().translate(JSON_ESCAPES)
+    text = orjson.dumps(data)
+    # On the UTF-8 bytes: no multi-byte character holds an ASCII byte, and
+    # bytes.replace is many times faster than str.translate on a long text.
+    for character, escape in JSON_ESCAPES:
+        text = text.replace(character, escape)
+    text = text.decode()
     return mark_safe(f'<script type="application/ld+json">{text}</script>')
 
 
