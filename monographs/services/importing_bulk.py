@@ -76,7 +76,7 @@ from types import SimpleNamespace
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models, router, transaction
-from django.db.models import Q, signals
+from django.db.models import Q, Value, signals
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -132,6 +132,8 @@ class ImportRun:
         self.fast = False
         self._pending = []
         self._file_pending = []
+        # The names and slugs of the new forms waiting for flush.
+        self._pending_names = FormNames()
         # Whether the file wrote to the database (watched in a fast batch):
         # one that failed before it did leaves the batch as it was.
         self.file_wrote = False
@@ -148,8 +150,11 @@ class ImportRun:
         file was rolled back, forget it: it may no longer exist."""
         if kept:
             self._kept.update(self._file)
-            if self._names is not None:
-                for form, synonyms in self._file_forms:
+            for form, synonyms in self._file_forms:
+                if form.pk is None:
+                    # Inserted by flush, and indexed then.
+                    self._pending_names.add(form, synonyms, pk=id(form))
+                elif self._names is not None:
                     self._names.add(form, synonyms)
             self._history += self._file_history
             self._pending += self._file_pending
@@ -184,6 +189,9 @@ class ImportRun:
         of the forms' names, slugs and synonyms read once per run (and kept
         up to date with what the run's files wrote); the database is asked
         only where the index cannot answer exactly as it would."""
+        if self._pending and self._pending_names.match(name) is not None:
+            # It may name a form waiting for flush: inserted and indexed first.
+            self.flush()
         match = self.form_names().match(name)
         if match is FormNames.ASK:
             return MagnesiumForm.objects.by_name(name)
@@ -225,6 +233,7 @@ class ImportRun:
                 self._batch = None
                 self._history = []
                 self._pending = []
+                self._pending_names = FormNames()
 
     def _watch(self, execute, sql, params, many, context):
         """Note a file's first statement that is not a SELECT."""
@@ -236,6 +245,11 @@ class ImportRun:
         """Whether the fast batch's file that failed left the batch's
         transaction as it was: it wrote nothing, and nothing doomed it."""
         return not self.file_wrote and not connection.needs_rollback
+
+    def pending_clash(self, form):
+        """Whether a form waiting for flush has ``form``'s name or slug."""
+        values = self._pending_names.form_values
+        return form.name in values["name"] or form.slug in values["slug"]
 
     def defer(self, writer):
         """The file's rows and revision are written by ``flush``."""
@@ -256,12 +270,19 @@ class ImportRun:
             self.file_wrote = wrote
 
     def _flush(self, pending):
+        forms = [writer.form for writer in pending if writer.form.pk is None]
+        if forms:
+            MagnesiumForm.objects.bulk_create(forms)
+            if self._names is not None:
+                for form in forms:
+                    self._names.add(form, [])
+        self._pending_names = FormNames()
         for kind in ROW_KINDS:
             rows = [row for writer in pending for row in writer.deferred(kind.model)]
             if rows:
                 kind.model.objects.bulk_create(rows)
         revisions = [writer.revision_new() for writer in pending]
-        Revision.objects.bulk_create(revisions)
+        _bulk_insert(Revision, revisions)
         for writer, revision in zip(pending, revisions, strict=True):
             writer.revision_written(revision)
             self._history += writer.history_records(revision)
@@ -277,6 +298,24 @@ class ImportRun:
     def _history_write(self):
         _history_insert(self._history)
         self._history = []
+
+
+def _bulk_insert(model, rows, field="document"):
+    """model.objects.bulk_create(rows), the value of ``field`` of each row
+    sent as an expression: Django then inserts a list of rows (VALUES)
+    rather than an array per column (UNNEST), which psycopg escapes element
+    by element in Python. A revision's document has a quote to escape at
+    every key: inserting twenty took three times as long (measured on
+    PostgreSQL)."""
+    model_field = model._meta.get_field(field)
+    values = [getattr(row, model_field.attname) for row in rows]
+    for row, value in zip(rows, values, strict=True):
+        setattr(row, model_field.attname, Value(value, output_field=model_field))
+    try:
+        model.objects.bulk_create(rows)
+    finally:
+        for row, value in zip(rows, values, strict=True):
+            setattr(row, model_field.attname, value)
 
 
 class _Batch:
@@ -346,10 +385,12 @@ class FormNames:
             names._add(form_id, name, slug)
         return names
 
-    def add(self, form, synonyms):
-        self._add(form.pk, form.name, form.slug, form=True)
+    def add(self, form, synonyms, *, pk=None):
+        """Index ``form`` and its ``synonyms``, under ``pk`` if given."""
+        pk = form.pk if pk is None else pk
+        self._add(pk, form.name, form.slug, form=True)
         for synonym in synonyms:
-            self._add(synonym.form_id, synonym.name, synonym.slug)
+            self._add(pk, synonym.name, synonym.slug)
 
     def _add(self, pk, name, slug, *, form=False):
         if form:
@@ -451,15 +492,20 @@ class BulkWriter:
             # MagnesiumForm.clean checks its slug against the synonyms' slugs
             # the run holds rather than asking.
             form._synonym_slugs = self.run.form_names().synonym_slugs
+        self.form = form
+        changed = _values_set(form, form_values(parsed))
         if self.run.fast:
-            if created and _deferrable(parsed):
+            if created and _deferrable(parsed, form):
+                # Inserted with its rows by ImportRun.flush. A form waiting
+                # there whose name or slug it takes is inserted first, for
+                # the unique checks to see it.
                 self._deferred = {}
+                if self.run.pending_clash(form):
+                    self.run.flush()
             else:
                 # This file's rows and revision are written as they come:
                 # after those of the files before it, numbered as file by file.
                 self.run.flush()
-        self.form = form
-        changed = _values_set(form, form_values(parsed))
         if created or changed:
             # RowWriter validates a new form twice: with its front matter,
             # then with the file's values too. The second check sees the
@@ -481,7 +527,7 @@ class BulkWriter:
                 form.__dict__.pop("_synonym_slugs", None)
             if changed:
                 self._record(form, "~")
-        if created or changed:
+        if (created or changed) and not (created and self.deferring):
             # Its history is written with the rest of the file's.
             form.skip_history_when_saving = True
             try:
@@ -548,6 +594,8 @@ class BulkWriter:
             changed = [] if is_new else _values_set(row, values)
             if is_new or changed:
                 held = _held_relations(row, {"form": form, **lookup}, values)
+                if form.pk is None:
+                    held.append("form")  # valid, and inserted by flush
                 try:
                     _full_clean(
                         row,
@@ -742,7 +790,13 @@ class BulkWriter:
                 history_change_reason=self.reason,
                 history_type=history_type,
                 revision=revision,
-                **{**values, "id": instance.pk},
+                **{
+                    **{
+                        name: value.pk if isinstance(value, _Later) else value
+                        for name, value in values.items()
+                    },
+                    "id": instance.pk,
+                },
             )
             records.append((record, links))
         return records
@@ -792,7 +846,7 @@ class BulkWriter:
         )
         history = _history_model(model)
         values = {
-            field.attname: getattr(instance, field.attname)
+            field.attname: _value_or_later(instance, field.attname)
             for field in history.tracked_fields
         }
         self.records.append((instance, history_type, values, list(links)))
@@ -806,18 +860,59 @@ class BulkWriter:
             self.counts.unchanged += 1
 
 
-def _deferrable(parsed):
-    """Whether a new form's rows can wait for the batch's flush: not if a
-    row cites (its citations are set, and recorded by simple-history's
-    signals, once it has an id) or the file has studies (a study's use
-    must have its id when the study is validated)."""
+def _deferrable(parsed, form):
+    """Whether a new form and its rows can wait for the batch's flush: not
+    if the file gives it synonyms (a Synonym row is saved at once, naming
+    its form's id), a row cites (its citations are set, and recorded by
+    simple-history's signals, once it has an id) or the file has studies
+    (a study's use must have its id when the study is validated)."""
     if parsed.studies:
+        return False
+    if any(
+        # As _synonyms_write skips a name.
+        name.lower() != form.name.lower() and slugify(name) != form.slug
+        for name in [*parsed.synonyms, parsed.title]
+    ):
         return False
     return not any(
         row.get("citations")
         for name in ("doses", "interactions", "evidence")
         for row in getattr(parsed, name) or ()
     )
+
+
+class _Later:
+    """A foreign key to a row inserted later (a form ImportRun.flush
+    inserts): its id once it has one."""
+
+    def __init__(self, related):
+        self.related = related
+
+    @property
+    def pk(self):
+        return self.related.pk
+
+
+def _value_or_later(instance, attname):
+    """getattr(instance, attname), or for a foreign key to an object not
+    inserted yet, a _Later for it."""
+    value = getattr(instance, attname)
+    if value is None:
+        field = _foreign_keys(type(instance)).get(attname)
+        related = field.get_cached_value(instance, None) if field else None
+        if related is not None and related.pk is None:
+            return _Later(related)
+    return value
+
+
+@functools.cache
+def _foreign_keys(model):
+    """{attname: field} of the model's foreign keys."""
+    return {
+        field.attname: field
+        for field in model._meta.concrete_fields
+        if field.is_relation and field.many_to_one
+    }
 
 
 def _values_set(instance, values):
@@ -892,7 +987,10 @@ def _constraints_validate(instance, siblings, *, exclude):
 
     def validate(constraint, model, instance, exclude):
         if _scoped_to_form(constraint):
-            _unique_validate(constraint, model, instance, siblings, exclude)
+            # The siblings are the form's: they share it, inserted or not.
+            _unique_validate(
+                constraint, model, instance, siblings, exclude, shared=("form",)
+            )
         else:
             constraint.validate(model, instance, exclude=exclude)
 
@@ -918,12 +1016,18 @@ def _validate_constraints(instance, *, exclude, validate):
         raise ValidationError(errors)
 
 
-def _unique_validate(constraint, model, instance, siblings, exclude):
+def _unique_validate(constraint, model, instance, siblings, exclude, shared=()):
     """UniqueConstraint.validate for a constraint without condition or
-    expressions, against ``siblings``."""
+    expressions, against ``siblings``, which hold the same value as
+    ``instance`` in the fields ``shared`` (its form, which may not be
+    inserted yet)."""
     if exclude and any(name in exclude for name in constraint.fields):
         return
-    attnames = [model._meta.get_field(name).attname for name in constraint.fields]
+    attnames = [
+        model._meta.get_field(name).attname
+        for name in constraint.fields
+        if name not in shared
+    ]
     values = [getattr(instance, attname) for attname in attnames]
     if any(value is None for value in values):
         return

@@ -259,7 +259,7 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
             transaction.set_rollback(True)
         return outcome, tables
 
-    def assertSameImport(self, *, extra=(), **options):
+    def assertSameImport(self, *, extra=(), failing=None, **options):
         files = self.corpus() + [write(self.folder, *file) for file in extra]
         files.sort()
 
@@ -288,7 +288,9 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
             errors,
             [line for line in reference_err.splitlines() if line.startswith("error:")],
         )
-        self.assertEqual(len(errors), 1 + len(extra), errors)
+        self.assertEqual(
+            len(errors), 1 + (len(extra) if failing is None else failing), errors
+        )
         self.assertIn("too-much.md", "".join(errors))
         self.assertEqual(reference.keys(), bulk.keys())
         for name in reference:
@@ -349,6 +351,47 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
         self.assertSameImport(extra=[failing])
         with mock.patch.object(ImportRun, "BATCH_FILES", 3):
             self.assertSameImport(extra=[failing])
+
+    def test_the_same_when_new_forms_of_a_batch_name_each_other(self):
+        # New forms wait for the batch's flush: a later file naming one
+        # (its title, a synonym, a slug) must find it as file by file.
+        new = self.new_page
+
+        self.assertSameImport(
+            extra=[
+                ("n/beta.md", new("Magnesium beta")),
+                # Names beta as a synonym: an update of beta.
+                ("n/gamma.md", new("Magnesium gamma", synonyms="[Magnesium beta]")),
+                ("n/delta.md", new("Magnesium delta")),
+                # A synonym whose slug is a new form's: not added.
+                ("n/epsilon.md", new("Magnesium epsilon", synonyms="[delta]")),
+            ],
+            failing=0,
+        )
+
+    @staticmethod
+    def new_page(title, **front):
+        return page(
+            title,
+            "### Usage\nNew.",
+            category="organic-salt",
+            elemental_mg_percent=10,
+            **front,
+        )
+
+    def test_two_files_of_one_new_monograph_in_one_run_are_refused(self):
+        write(self.folder, "a/alpha.md", self.new_page("Magnesium Alpha"))
+        write(self.folder, "b/alpha.md", self.new_page("magnesium alpha"))
+        write(self.folder, "c/other.md", self.new_page("Magnesium other"))
+        run = run_import(self.folder)
+        self.assertEqual(run.code, 1)
+        self.assertIn("b/alpha.md: describes Magnesium Alpha like alpha.md", run.err)
+        self.assertIn("2 created, 0 updated, 0 unchanged, 1 failed", run.out)
+        alpha = MagnesiumForm.objects.get(name="Magnesium Alpha")
+        self.assertEqual(
+            list(Revision.objects.for_form(alpha.pk).values_list("number", "summary")),
+            [(1, "Imported from alpha.md")],
+        )
 
     def test_a_file_that_fails_before_writing_leaves_its_batch_alone(self):
         self.corpus()

@@ -164,7 +164,7 @@ class Command(BaseCommand):
     def _import_file(self, index, path, files, user, run, state, options):
         """Import one file; False if the run is to stop (--strict)."""
         show_progress = options["show_progress"]
-        imported_from, totals = state.imported_from, state.totals
+        totals = state.totals
         try:
             if not path.exists():
                 raise ImportProblem(path, None, "no such file")
@@ -173,12 +173,12 @@ class Command(BaseCommand):
                 form = run.form_by_name(parsed.title)
             else:
                 form = MagnesiumForm.objects.by_name(parsed.title)
-            if form is not None and form.pk in imported_from:
+            if form is not None and state.imported_from_path(form) is not None:
                 raise ImportProblem(
                     path,
                     None,
-                    f"describes {form} like {imported_from[form.pk].name} does; "
-                    "import one file per monograph (merge them first)",
+                    f"describes {form} like {state.imported_from_path(form).name} "
+                    "does; import one file per monograph (merge them first)",
                 )
             try:
                 result = monograph_import(
@@ -202,7 +202,7 @@ class Command(BaseCommand):
                 f"{'' if not show_progress else chr(10)}error: {problem}",
             )
             return not options["strict"]
-        imported_from[result.form.pk] = path
+        state.imported(result.form, path)
         totals[result.status] += 1
         for warning in parsed.warnings:
             self._write(self.stderr.write, f"warning: {warning}")
@@ -272,18 +272,39 @@ class _BatchFailed(Exception):
 class _State:
     """What the run has imported: {form id: path}, and totals by status."""
 
-    def __init__(self, imported_from, totals):
+    def __init__(self, imported_from, totals, unsaved=()):
         self.imported_from = imported_from
         self.totals = totals
+        # [(form, path)]: forms a fast batch inserts as it ends.
+        self.unsaved = list(unsaved)
+
+    def imported(self, form, path):
+        if form.pk is None:
+            self.unsaved.append((form, path))
+        else:
+            self.imported_from[form.pk] = path
+
+    def imported_from_path(self, form):
+        """The file that imported ``form``, or None."""
+        if self.unsaved:
+            waiting = []
+            for unsaved, path in self.unsaved:
+                if unsaved.pk is None:
+                    waiting.append((unsaved, path))
+                else:
+                    self.imported_from[unsaved.pk] = path
+            self.unsaved = waiting
+        return self.imported_from.get(form.pk)
 
     def copy(self):
-        return _State(dict(self.imported_from), dict(self.totals))
+        return _State(dict(self.imported_from), dict(self.totals), self.unsaved)
 
     def restore(self, saved):
         self.imported_from.clear()
         self.imported_from.update(saved.imported_from)
         self.totals.clear()
         self.totals.update(saved.totals)
+        self.unsaved = list(saved.unsaved)
 
 
 def _duration(seconds):
