@@ -29,6 +29,10 @@ Django builds its request cycle at all: gunicorn's workers serve a cached
 page as cheaply as whitenoise serves a static file. It answers exactly what
 the middleware would, with the same code.
 
+Pages are also keyed by the **release** (``RELEASE``): a deployment that
+changes the code, the templates or the static files' names makes every
+page miss, even in a cache the old release's workers still share.
+
 Never cached: staff and anyone else holding a session cookie (they always go
 through the full stack, and may see drafts and banners), responses that set
 a cookie or used a CSRF token (compressing secrets beside reflected input is
@@ -38,8 +42,10 @@ BREACH), responses other than 200, and anything the view marked private.
 import datetime
 import gzip
 import hashlib
+import os
 import uuid
 from functools import lru_cache, wraps
+from pathlib import Path
 
 import brotli
 from django.conf import settings
@@ -77,6 +83,29 @@ GZIP_LEVEL = 6
 # Headers that describe one encoding of the body: set per answer, not stored.
 BODY_HEADERS = {"content-length", "content-encoding", "etag", "x-cache"}
 ENCODINGS = ("br", "gzip")
+
+
+def _release():
+    """A digest of what renders pages: mgref's Python source, the readers'
+    templates and the static files' manifest (their hashed names), plus
+    ``DJANGO_RELEASE`` where a deployment names itself. Read once per process."""
+    root = Path(settings.BASE_DIR)
+    digest = hashlib.sha256(os.environ.get("DJANGO_RELEASE", "").encode())
+    files = [
+        *sorted((root / "monographs").rglob("*.py")),
+        *sorted((root / "mgref").rglob("*.py")),
+        *sorted(path for path in (root / "jinja2").rglob("*") if path.is_file()),
+        Path(settings.STATIC_ROOT) / "staticfiles.json",
+    ]
+    for path in files:
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            continue  # No manifest before collectstatic (development, tests).
+    return digest.hexdigest()[:12]
+
+
+RELEASE = _release()
 
 
 # --- the version stamp --------------------------------------------------------
@@ -337,7 +366,8 @@ class PageCache:
 
     @staticmethod
     def key(address):
-        return "mgref:page:" + hashlib.sha256(address.encode()).hexdigest() + ":"
+        digest = hashlib.sha256(address.encode()).hexdigest()
+        return f"mgref:page:{RELEASE}:{digest}:"
 
     def answer(self, request, stored):
         """The stored response, or the 304 or 412 its validators call for."""

@@ -1,4 +1,8 @@
-from django.test import TestCase
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from unittest import mock
+
+from django.test import SimpleTestCase, TestCase, override_settings
 
 from monographs.history import change_context
 from monographs.models import MagnesiumForm
@@ -113,6 +117,17 @@ class PublicPageCacheTests(TestCase):
         self.assertContains(
             self.client.get("/forms/magnesium-citrate/"), "Second text."
         )
+
+    def test_a_new_release_misses_pages_the_old_one_stored(self):
+        self.client.get("/forms/magnesium-citrate/")
+        self.assertEqual(self.client.get("/forms/magnesium-citrate/")["X-Cache"], "hit")
+        with mock.patch("monographs.caching.RELEASE", "next-release"):
+            self.assertEqual(
+                self.client.get("/forms/magnesium-citrate/")["X-Cache"], "miss"
+            )
+            self.assertEqual(
+                self.client.get("/forms/magnesium-citrate/")["X-Cache"], "hit"
+            )
 
     def test_an_unapproved_edit_keeps_the_cached_published_page(self):
         self.client.get("/forms/magnesium-citrate/")
@@ -477,3 +492,21 @@ class CachedWSGIHandlerTests(TestCase):
         status, headers, _ = wsgi_get(self.application, "/nowhere/", host="testserver")
         self.assertEqual(status, "404 Not Found")
         self.assertNotIn("X-Cache", headers)
+
+
+class ReleaseTests(SimpleTestCase):
+    def test_the_release_follows_the_code_and_the_static_manifest(self):
+        from monographs.caching import _release
+
+        with TemporaryDirectory() as static_root:
+            with override_settings(STATIC_ROOT=static_root):
+                before = _release()
+                self.assertEqual(_release(), before)
+                Path(static_root, "staticfiles.json").write_text('{"paths": {}}')
+                after = _release()
+            self.assertNotEqual(after, before)
+        with (
+            mock.patch.dict("os.environ", {"DJANGO_RELEASE": "2026.11.30"}),
+            override_settings(STATIC_ROOT=static_root),
+        ):
+            self.assertNotEqual(_release(), before)
