@@ -13,9 +13,12 @@ own filters (``monographs.templatetags.monographs``).
 
 from functools import lru_cache
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment, Undefined, pass_context
 
 from monographs.templatetags import monographs as tags
@@ -35,6 +38,19 @@ def url(viewname, *args):
 @lru_cache(maxsize=4096)
 def _reverse(viewname, args, prefix, urlconf):
     return reverse(viewname, args=args or None, urlconf=urlconf)
+
+
+@receiver(setting_changed)
+def _forget_reversed(*, setting, **kwargs):
+    """Tests that change the URLconf get its addresses, not the kept ones."""
+    if setting == "ROOT_URLCONF":
+        _reverse.cache_clear()
+
+
+def date(value, arg=None):
+    """Django's ``date`` filter, in the current time zone as Django's
+    engine gives it (it converts a datetime before a filter sees it)."""
+    return defaultfilters.date(template_localtime(value), arg)
 
 
 @pass_context
@@ -60,7 +76,7 @@ def environment(**options):
     env = Environment(**options)
     env.globals.update(url=url, static=static, page_citation=page_citation)
     env.filters.update(
-        date=defaultfilters.date,
+        date=date,
         capfirst=defaultfilters.capfirst,
         pluralize=defaultfilters.pluralize,
         truncatewords=defaultfilters.truncatewords,

@@ -190,7 +190,7 @@ def revision_approval(revision):
             revision=revision, action=ReviewEvent.Action.APPROVED
         )
         .select_related("user")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
         .first()
     )
 
@@ -205,7 +205,7 @@ def approved_revision(form_id, number):
             action__in=ReviewEvent.PUBLIC,
         )
         .select_related("revision", "revision__user", "user")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
         .first()
     )
     if event is None:

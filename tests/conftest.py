@@ -14,7 +14,9 @@ def _jinja2_rendered_signal():
     render = jinja2_backend.Template.render
 
     def instrumented(self, context=None, request=None):
-        template_rendered.send(sender=self, template=self, context=dict(context or {}))
+        template_rendered.send(
+            sender=self, template=self.template, context=dict(context or {})
+        )
         return render(self, context, request)
 
     jinja2_backend.Template.render = instrumented

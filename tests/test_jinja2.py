@@ -1,5 +1,7 @@
+from datetime import UTC, datetime
+
 from django.template import engines
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 from django.urls import clear_script_prefix, set_script_prefix
 
 from monographs.jinja2 import url
@@ -40,6 +42,13 @@ class Jinja2EnvironmentTests(SimpleTestCase):
             "5 March 2024 2 levels Mg",
         )
 
+    @override_settings(TIME_ZONE="America/New_York")
+    def test_dates_show_in_the_current_time_zone_as_in_django_templates(self):
+        moment = datetime(2024, 3, 5, 23, 30, tzinfo=UTC)
+        self.assertEqual(
+            render('{{ moment|date("j M H:i") }}', moment=moment), "5 Mar 18:30"
+        )
+
 
 class UrlTests(SimpleTestCase):
     def tearDown(self):
@@ -57,3 +66,7 @@ class UrlTests(SimpleTestCase):
         self.assertEqual(url("monographs:form-list"), "/mgref/forms/")
         clear_script_prefix()
         self.assertEqual(url("monographs:form-list"), "/forms/")
+
+    @override_settings(ROOT_URLCONF="tests.urls_prefixed")
+    def test_a_changed_urlconf_is_not_answered_from_kept_addresses(self):
+        self.assertEqual(url("monographs:form-list"), "/prefixed/forms/")

@@ -122,9 +122,7 @@ class MonographPageMixin(MonographMixin):
             upper_limits=[
                 (AgeBand(band).label, limit) for band, limit in UPPER_LIMIT_MG.items()
             ],
-            json_ld=json_ld_script(
-                monograph_graph(self.request, page, approval, crumbs)
-            ),
+            json_ld=self.structured_data(page, approval, crumbs),
             latest_number=(
                 Revision.objects.latest_number(self.monograph.pk)
                 if self.staff
@@ -137,6 +135,11 @@ class MonographPageMixin(MonographMixin):
         """The label-weight calculator's form, unanswered (only the published
         page answers it)."""
         return calculate(form, {})
+
+    def structured_data(self, page, approval, crumbs):
+        """The page's JSON-LD script: only the published page has one
+        (permalinks and drafts are not for search engines)."""
+        return ""
 
 
 class PublishedApproval:
@@ -182,6 +185,9 @@ class FormDetailView(MonographPageMixin, TemplateView):
     def get_revision(self):
         publication = self.monograph.publication
         return publication.revision, PublishedApproval(publication)
+
+    def structured_data(self, page, approval, crumbs):
+        return json_ld_script(monograph_graph(self.request, page, approval, crumbs))
 
     def calculation(self, form):
         """What ?label_mg=&hydrate= asks; a bad value is shown, with a 400."""
