@@ -821,6 +821,44 @@ class StrictTests(TemporaryFolderMixin, TestCase):
             MagnesiumForm.objects.filter(slug="magnesium-lactate").exists()
         )
 
+    def test_strict_keeps_the_files_before_a_failure_after_writing(self):
+        # New forms wait for the batch to end; the third file fails after
+        # its form is written, so the batch is imported again, file by file.
+        write(self.folder, "a-new.md", new_form_page("Magnesium aspartate"))
+        write(self.folder, "b-new.md", new_form_page("Magnesium lactate"))
+        write(
+            self.folder,
+            "c-late.md",
+            page(
+                "Magnesium late",
+                "### Usage\nx",
+                category="organic-salt",
+                elemental_mg_percent=10,
+                studies="[{evidence: Nothing, name: A, outcome: B}]",
+            ),
+        )
+        write(self.folder, "d-new.md", new_form_page("Magnesium orotate"))
+        out, err = StringIO(), StringIO()
+        with self.assertRaises(CommandError):
+            call_command(
+                "import_monographs",
+                str(self.folder),
+                "--strict",
+                stdout=out,
+                stderr=err,
+            )
+        self.assertIn("c-late.md: study 'A' belongs to the use", err.getvalue())
+        self.assertEqual(err.getvalue().count("error:"), 1)
+        self.assertIn(
+            summary_line(created=2, failed=1) + " (stopped early).", out.getvalue()
+        )
+        names = set(MagnesiumForm.objects.values_list("name", flat=True))
+        self.assertTrue({"Magnesium aspartate", "Magnesium lactate"} <= names)
+        self.assertFalse({"Magnesium late", "Magnesium orotate"} & names)
+        for name in ("Magnesium aspartate", "Magnesium lactate"):
+            form = MagnesiumForm.objects.get(name=name)
+            self.assertEqual(Revision.objects.for_form(form.pk).count(), 1)
+
 
 class ReviewTests(TemporaryFolderMixin, TestCase):
     @classmethod
