@@ -71,11 +71,16 @@ def table(data):
                 f"- Slowest {kind}: {ms:.1f} ms ({name}; target < {limit} ms)."
             )
     write = data.get("write_cost")
-    if write:
+    if write and write.get("ratio_to_before") is not None:
         lines.append(
             f"- Write cost: {write['ms_per_revision']:.2f} ms per saved revision, "
             f"{write['ratio_to_before']:.2f}× the cost before revisions held "
             "documents (target < 1.5×)."
+        )
+    elif write:
+        lines.append(
+            f"- Write cost: {write['ms_per_revision']:.2f} ms per saved revision "
+            "(no figure from before documents for this database)."
         )
     rss = data["rss"]
     lines.append(f"- Worker RSS: at most {rss['worker_max_mib']:.0f} MiB.")
