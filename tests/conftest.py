@@ -24,6 +24,29 @@ def _jinja2_rendered_signal():
     jinja2_backend.Template.render = render
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, ending other sessions on the test database before
+    it is dropped.
+
+    The scale-out tests (tests/test_scale_out.py) serve the test database
+    from gunicorn processes. Now and then one of their sessions was still
+    open when PostgreSQL was asked to drop the database (traced by its
+    application_name to those tests: idle after a COMMIT, though every
+    server had stopped), and pytest warned "being accessed by other users".
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: pages cached by one never answer another."""
