@@ -250,7 +250,11 @@ def _load_front_matter(source):
             return _load_front_matter_c(source)
         except Exception:
             pass  # FrontMatterLoader reads it, and says what is wrong.
-    loader = FrontMatterLoader(source)
+    return _read_document(FrontMatterLoader(source))
+
+
+def _read_document(loader):
+    """(data, node) of the loader's single document."""
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -284,13 +288,7 @@ def _load_front_matter_c(source):
             depth += 1
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
-    loader = _C_LOADER(source)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return data, node
+    return _read_document(_C_LOADER(source))
 
 
 def _key_lines(node):
