@@ -18,6 +18,7 @@ from the sequences are gone, so there the files after such a failure are
 compared with their ids renumbered in order (``renumbered``).
 """
 
+from contextlib import contextmanager
 from unittest import mock
 
 from django.apps import apps
@@ -181,6 +182,21 @@ def snapshot(*, renumbered=False):
             rows = [{k: v for k, v in row.items() if k != "history_id"} for row in rows]
         tables[model._meta.db_table] = sorted(rows, key=repr)
     return tables
+
+
+@contextmanager
+def recorded_batches():
+    """The kind of each batch the import opens, in order: True for a fast
+    batch (no savepoint per file), False for one imported with savepoints."""
+    batch = ImportRun.batch
+    kinds = []
+
+    def recorded(run, *, fast=False):
+        kinds.append(fast)
+        return batch(run, fast=fast)
+
+    with mock.patch.object(ImportRun, "batch", recorded):
+        yield kinds
 
 
 def sequences_reset():
@@ -395,14 +411,7 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
 
     def test_a_file_that_fails_before_writing_leaves_its_batch_alone(self):
         self.corpus()
-        batch = ImportRun.batch
-        kinds = []
-
-        def recorded(run, *, fast=False):
-            kinds.append(fast)
-            return batch(run, fast=fast)
-
-        with mock.patch.object(ImportRun, "batch", recorded):
+        with recorded_batches() as kinds:
             run = run_import(self.folder)
         self.assertIn("1 failed", run.out)
         self.assertIn("too-much.md", run.err)
@@ -421,14 +430,7 @@ class BulkImportTests(TemporaryFolderMixin, TestCase):
                 studies="[{evidence: Nothing, name: A, outcome: B}]",
             ),
         )
-        batch = ImportRun.batch
-        kinds = []
-
-        def recorded(run, *, fast=False):
-            kinds.append(fast)
-            return batch(run, fast=fast)
-
-        with mock.patch.object(ImportRun, "batch", recorded):
+        with recorded_batches() as kinds:
             run = run_import(self.folder)
         self.assertIn("2 failed", run.out)
         self.assertIn("late-failure.md", run.err)
