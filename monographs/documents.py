@@ -248,22 +248,31 @@ def document_size(document):
     return total
 
 
-@functools.cache
-def _decimal_fields(model):
-    return {
-        field.name
-        for field in model._meta.concrete_fields
-        if isinstance(field, DecimalField)
-    }
+def _decimal(value):
+    return None if value is None else Decimal(value)
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @functools.cache
-def _date_fields(model):
-    return {
-        field.name
-        for field in model._meta.concrete_fields
-        if isinstance(field, DateField) and not isinstance(field, DateTimeField)
-    }
+def _columns(model):
+    """[(attname, converter or None, field)] of ``model``'s concrete fields,
+    in the order its positional constructor takes them. A document holds
+    decimals as text and dates as ISO strings."""
+    columns = []
+    for model_field in model._meta.concrete_fields:
+        if isinstance(model_field, DecimalField):
+            convert = _decimal
+        elif isinstance(model_field, DateField) and not isinstance(
+            model_field, DateTimeField
+        ):
+            convert = _date
+        else:
+            convert = None
+        columns.append((model_field.attname, convert, model_field))
+    return columns
 
 
 @dataclass
@@ -298,15 +307,21 @@ class MonographDocument:
 
 
 def _instance(model, values):
-    for name, value in values.items():
-        if name in _decimal_fields(model) and value is not None:
-            values = {**values, name: Decimal(value)}
-        elif name in _date_fields(model) and isinstance(value, str):
-            values = {**values, name: datetime.date.fromisoformat(value)}
-    instance = model(**values)
-    instance._state.adding = False
-    instance._state.db = "default"
-    return instance
+    """An unsaved-looking instance of ``model`` as loaded from the database:
+    ``values`` by attname; a field the document lacks (one added since it
+    was stored) takes its default.
+
+    Built positionally, as the ORM builds a row: a page builds some sixty
+    of these, and keyword arguments cost Model.__init__ twice as much.
+    """
+    args = []
+    for name, convert, model_field in _columns(model):
+        if name in values:
+            value = values[name]
+            args.append(value if convert is None else convert(value))
+        else:
+            args.append(model_field.get_default())
+    return model.from_db("default", None, args)
 
 
 def document_load(revision, document=None, *, kinds=None, citations=True):

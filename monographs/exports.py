@@ -81,7 +81,12 @@ def one_line(value):
     """The value as one line of text: the folding every export applies."""
     if value is None:
         return ""
-    text = str(value).replace("\r\n", "\n")
+    text = str(value)
+    if text.isprintable():
+        # Nothing to fold: a printable text has no character of those
+        # categories (and this is nearly every value, on every page).
+        return text.strip()
+    text = text.replace("\r\n", "\n")
     return "".join(
         (" " if char.isspace() else "")
         if unicodedata.category(char) in FOLDED_CATEGORIES

@@ -11,40 +11,19 @@ under the same names: ``url()``, ``static()``, and the ``date``,
 own filters (``monographs.templatetags.monographs``).
 """
 
-from functools import lru_cache
-
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.template import defaultfilters
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment, Undefined, pass_context
 
+from monographs.reversing import cached_reverse
 from monographs.templatetags import monographs as tags
 
 
 def url(viewname, *args):
-    """``{% url %}``: ``url("monographs:form-detail", slug)``.
-
-    A page reverses some thirty names, most of them the same on every page
-    (the header's and footer's links), and Django's ``reverse()`` rebuilds
-    each from its pattern. The answer depends only on the name, the
-    arguments, the script prefix and the URLconf, so it is kept per those.
-    """
-    return _reverse(viewname, args, get_script_prefix(), get_urlconf())
-
-
-@lru_cache(maxsize=4096)
-def _reverse(viewname, args, prefix, urlconf):
-    return reverse(viewname, args=args or None, urlconf=urlconf)
-
-
-@receiver(setting_changed)
-def _forget_reversed(*, setting, **kwargs):
-    """Tests that change the URLconf get its addresses, not the kept ones."""
-    if setting == "ROOT_URLCONF":
-        _reverse.cache_clear()
+    """``{% url %}``: ``url("monographs:form-detail", slug)``, kept per
+    name and arguments (``monographs.reversing``)."""
+    return cached_reverse(viewname, args)
 
 
 def date(value, arg=None):

@@ -10,10 +10,10 @@ approved, saved): a reader following it later sees what was cited.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.urls import reverse
 from django.utils import timezone
 
 from monographs.exports import bibtex_escape, bibtex_key, bibtex_verbatim, one_line
+from monographs.reversing import cached_reverse
 
 PUBLISHER = "mgref"
 
@@ -29,7 +29,7 @@ class PageCitation:
 
     @classmethod
     def of(cls, request, slug, name, revision, date, *, approved=True):
-        path = reverse("monographs:revision-detail", args=[slug, revision])
+        path = cached_reverse("monographs:revision-detail", (slug, revision))
         return cls(
             title=one_line(name),
             revision=revision,

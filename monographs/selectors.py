@@ -7,12 +7,15 @@ document. Nothing here reads the live content rows or the history tables,
 so readers see exactly what was approved, for ever.
 """
 
+import functools
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.db import router
 
 from monographs.documents import document_load
 from monographs.models import MagnesiumForm, Publication, ReviewEvent, Revision
+from monographs.prepared import PreparedValues
+from monographs.reversing import cached_reverse
 
 
 @dataclass
@@ -45,23 +48,67 @@ class Monograph:
         return revision.pk if revision else None
 
     def get_absolute_url(self):
-        return reverse("monographs:form-detail", args=[self.slug])
+        return cached_reverse("monographs:form-detail", (self.slug,))
 
     def get_status_display(self):
         return self.live.get_status_display() if self.live else "Published"
 
 
-def _publications():
-    return Publication.objects.select_related("revision", "approved_by")
+# Read by the monograph page: the revision's document and recorded HTML.
+DOCUMENT_FIELDS = ("document", "rendering")
+
+
+@functools.cache
+def _publication_query(with_document):
+    """The publication at a slug with its revision's fields, compiled once
+    (monographs.prepared): composing this query was most of its time."""
+    revision_fields = [
+        field.attname
+        for field in Revision._meta.concrete_fields
+        if with_document or field.name not in DOCUMENT_FIELDS
+    ]
+    return PreparedValues(
+        lambda slug: (
+            Publication.objects.filter(slug=slug)
+            .order_by("withdrawn")
+            .values(
+                *(field.attname for field in Publication._meta.concrete_fields),
+                *(f"revision__{name}" for name in revision_fields),
+            )[:1]
+        )
+    )
+
+
+def _from_values(model, values, prefix=""):
+    """An instance of ``model`` from a values() row, as the ORM loads one;
+    the fields the row lacks are deferred."""
+    fields = [
+        field.attname
+        for field in model._meta.concrete_fields
+        if f"{prefix}{field.attname}" in values
+    ]
+    return model.from_db(
+        router.db_for_read(model),
+        fields,
+        [values[f"{prefix}{name}"] for name in fields],
+    )
 
 
 def publication_by_slug(slug, *, with_document=True):
-    """The live publication at /forms/<slug>/, else a withdrawn one, or None."""
-    publications = _publications()
-    if not with_document:
-        publications = publications.defer("revision__document", "revision__rendering")
-    found = list(publications.filter(slug=slug).order_by("withdrawn")[:1])
-    return found[0] if found else None
+    """The live publication at /forms/<slug>/, else a withdrawn one, or None.
+
+    One query, its revision loaded with it (without its document and
+    recorded HTML unless ``with_document``).
+    """
+    rows = _publication_query(with_document).run(
+        slug, using=router.db_for_read(Publication)
+    )
+    if not rows:
+        return None
+    publication = _from_values(Publication, rows[0])
+    revision = _from_values(Revision, rows[0], "revision__")
+    Publication.revision.field.set_cached_value(publication, revision)
+    return publication
 
 
 def former_slug_target(slug):
@@ -102,7 +149,7 @@ def published_monographs(*, kinds=None, citations=True):
     """
     publications = (
         Publication.objects.live()
-        .select_related("revision", "approved_by")
+        .select_related("revision")
         # The recorded HTML of the texts is for monograph pages, not lists.
         .defer("revision__rendering")
     )

@@ -99,23 +99,25 @@ def _creative_work(citation):
         "@type": CREATIVE_WORK_TYPES.get(citation.publication_type, "ScholarlyArticle"),
         "name": citation_label(citation),
     }
+    authors = people(citation)
     if citation.group_author:
         work["author"] = [{"@type": "Organization", "name": citation.group_author}]
-    elif people(citation):
+    elif authors:
         work["author"] = [
             {"@type": "Person", "familyName": family, "givenName": given}
             if given
             else {"@type": "Person", "name": family}
-            for family, given in people(citation)
+            for family, given in authors
         ]
         if authors_truncated(citation):
             work["creditText"] = "Further authors not listed (et al.)"
     if citation.year:
         work["datePublished"] = str(citation.year)
-    if citation.journal and not publisher(citation):
+    published_by = publisher(citation)
+    if citation.journal and not published_by:
         work["isPartOf"] = {"@type": "Periodical", "name": citation.journal}
-    if publisher(citation):
-        work["publisher"] = {"@type": "Organization", "name": publisher(citation)}
+    if published_by:
+        work["publisher"] = {"@type": "Organization", "name": published_by}
     if citation.doi:
         work["sameAs"] = f"https://doi.org/{citation.doi}"
     elif citation.pmid:

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import reverse
 
 from monographs.history import ContentHistory
+from monographs.reversing import cached_reverse
 
 FIRST_PLAUSIBLE_YEAR = 1800
 DOI_PREFIX_RE = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -142,7 +142,7 @@ class Citation(models.Model):
         return self.key
 
     def get_absolute_url(self):
-        return reverse("monographs:citation-detail", args=[self.pk])
+        return cached_reverse("monographs:citation-detail", (self.pk,))
 
     def clean_fields(self, exclude=None):
         # People paste DOIs as links; store the bare DOI the validator expects.

@@ -1,10 +1,10 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils.text import slugify
 
 from monographs.history import MonographHistory
 from monographs.reference import SALTS, SALTS_BY_KEY
+from monographs.reversing import cached_reverse
 
 from .fields import MarkdownField
 
@@ -189,7 +189,7 @@ class MagnesiumForm(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("monographs:form-detail", args=[self.slug])
+        return cached_reverse("monographs:form-detail", (self.slug,))
 
     # Workflow state, read from the revisions and the publication (see
     # monographs.selectors for the readers' side, which never comes here).

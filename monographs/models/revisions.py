@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 
 from monographs.models.fields import FastJSONDecoder, FastJSONEncoder
+from monographs.reversing import cached_reverse
 
 
 class RevisionQuerySet(models.QuerySet):
@@ -122,7 +122,7 @@ class Revision(models.Model):
         return f"{self.form_id} revision {self.number}"
 
     def get_absolute_url(self):
-        return reverse("monographs:revision-detail", args=[self.slug, self.number])
+        return cached_reverse("monographs:revision-detail", (self.slug, self.number))
 
     @property
     def author_name(self):
@@ -246,4 +246,4 @@ class Publication(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("monographs:form-detail", args=[self.slug])
+        return cached_reverse("monographs:form-detail", (self.slug,))

@@ -1,5 +1,6 @@
 from django.db import models
-from django.urls import reverse
+
+from monographs.reversing import cached_reverse
 
 
 class SearchDocument(models.Model):
@@ -28,4 +29,4 @@ class SearchDocument(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("monographs:form-detail", args=[self.slug])
+        return cached_reverse("monographs:form-detail", (self.slug,))

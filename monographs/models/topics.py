@@ -1,7 +1,7 @@
 from django.db import models
-from django.urls import reverse
 
 from monographs.history import ContentHistory
+from monographs.reversing import cached_reverse
 
 from .fields import MarkdownField
 
@@ -26,7 +26,7 @@ class Indication(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("monographs:indication-detail", args=[self.slug])
+        return cached_reverse("monographs:indication-detail", (self.slug,))
 
 
 class SideEffect(models.Model):
@@ -47,4 +47,4 @@ class SideEffect(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("monographs:side-effect-detail", args=[self.slug])
+        return cached_reverse("monographs:side-effect-detail", (self.slug,))

@@ -14,6 +14,7 @@ from monographs.diffs import compare
 from monographs.documents import document_load
 from monographs.models import MagnesiumForm, Publication, ReviewEvent, Revision
 from monographs.permissions import can_see_drafts
+from monographs.reversing import cached_reverse
 from monographs.selectors import publication_by_slug
 from monographs.views.monographs import MonographMixin
 from monographs.views.params import page_of, whole_number
@@ -119,9 +120,9 @@ class HistoryView(MonographMixin, TemplateView):
 def monograph_trail(monograph, *steps):
     """Breadcrumbs to a page of ``monograph``: Home, Forms, its page, ``steps``."""
     return [
-        ("Home", reverse("monographs:home")),
-        ("Forms", reverse("monographs:form-list")),
-        (monograph.name, reverse("monographs:form-detail", args=[monograph.slug])),
+        ("Home", cached_reverse("monographs:home")),
+        ("Forms", cached_reverse("monographs:form-list")),
+        (monograph.name, cached_reverse("monographs:form-detail", (monograph.slug,))),
         *steps,
     ]
 
@@ -169,7 +170,7 @@ class DiffView(MonographMixin, TemplateView):
             raise Http404("The newer revision deleted the monograph.")
         slug = self.monograph.slug
         links = tuple(
-            reverse("monographs:revision-detail", args=[slug, revision.number])
+            cached_reverse("monographs:revision-detail", (slug, revision.number))
             if not revision.deleted
             else None
             for revision in (self.old, self.new)
@@ -181,7 +182,7 @@ class DiffView(MonographMixin, TemplateView):
             diff=compare(old_state, new_state, staff_fields=self.staff, links=links),
             crumbs=monograph_trail(
                 self.monograph,
-                ("History", reverse("monographs:form-history", args=[slug])),
+                ("History", cached_reverse("monographs:form-history", (slug,))),
                 (
                     f"Revisions {self.old.number} to {self.new.number}",
                     self.request.get_full_path(),
@@ -248,8 +249,8 @@ class RecentChangesView(TemplateView):
             forms=[ShownForm(p.form_id, p.name, p.slug) for p in forms],
             chosen=chosen,
             crumbs=[
-                ("Home", reverse("monographs:home")),
-                ("Recent changes", reverse("monographs:change-list")),
+                ("Home", cached_reverse("monographs:home")),
+                ("Recent changes", cached_reverse("monographs:change-list")),
             ],
             **kwargs,
         )
@@ -267,7 +268,7 @@ class ChangesFeed(Feed):
     )
 
     def link(self):
-        return reverse("monographs:change-list")
+        return cached_reverse("monographs:change-list")
 
     def published_revisions(self, form_id=None):
         """The latest public review events' revisions, each once, with
@@ -311,7 +312,9 @@ class ChangesFeed(Feed):
 
     def item_link(self, revision):
         if revision.is_deletion:
-            return reverse("monographs:form-history", args=[revision.shown_form.slug])
+            return cached_reverse(
+                "monographs:form-history", (revision.shown_form.slug,)
+            )
         return reverse(
             "monographs:revision-detail",
             args=[revision.shown_form.slug, revision.number],
@@ -345,7 +348,7 @@ class MonographHistoryFeed(ChangesFeed):
         )
 
     def link(self, form):
-        return reverse("monographs:form-history", args=[form.slug])
+        return cached_reverse("monographs:form-history", (form.slug,))
 
     def items(self, form):
         return self.published_revisions(form.pk)

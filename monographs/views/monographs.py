@@ -1,6 +1,5 @@
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.generic import TemplateView
 
@@ -11,6 +10,7 @@ from monographs.models.revisions import ANONYMOUS_STAFF_NAME
 from monographs.pages import MonographPage
 from monographs.permissions import can_see_drafts
 from monographs.reference import UPPER_LIMIT_MG, AgeBand
+from monographs.reversing import cached_reverse
 from monographs.selectors import (
     Monograph,
     approved_revision,
@@ -104,8 +104,8 @@ class MonographPageMixin(MonographMixin):
         page = MonographPage(state)
         hydrate, hydrate_name = example_hydrate(state.form, page.synonyms)
         crumbs = [
-            ("Home", reverse("monographs:home")),
-            ("Forms", reverse("monographs:form-list")),
+            ("Home", cached_reverse("monographs:home")),
+            ("Forms", cached_reverse("monographs:form-list")),
             (state.form.name, state.form.get_absolute_url()),
         ]
         return super().get_context_data(
@@ -151,7 +151,6 @@ class PublishedApproval:
 
     def __init__(self, publication):
         self.created_at = publication.approved_at
-        self.user = publication.approved_by
         self.user_name = publication.approved_by_name
         # A reviewer approved it (their public name was stored on approval).
         self.reviewed = bool(publication.approved_by_name)

@@ -21,7 +21,7 @@ from bibtexparser.middlewares import RemoveEnclosingMiddleware, SeparateCoAuthor
 from django.core.cache import cache
 from django.test import SimpleTestCase, TestCase
 
-from monographs.exports import to_bibtex, to_csl, to_ris
+from monographs.exports import one_line, to_bibtex, to_csl, to_ris
 from monographs.models import Citation
 from tests import factories
 
@@ -497,3 +497,40 @@ class ExportViewForgeryTests(ExportForgeryChecks, TestCase):
     def test_csl_json_export(self):
         text = self.export("/citations/export.json", "application/json")
         self.check_csl(text, self.citations)
+
+
+class OneLineTests(SimpleTestCase):
+    """one_line answers printable text at once: the answer must be the same
+    as folding it character by character."""
+
+    @staticmethod
+    def folded(text):
+        return "".join(
+            (" " if char.isspace() else "")
+            if unicodedata.category(char) in {"Cc", "Cs", "Zl", "Zp"}
+            else char
+            for char in text.replace("\r\n", "\n")
+        ).strip()
+
+    def test_every_kind_of_character_folds_as_the_rule_says(self):
+        samples = [
+            " Manson JE ",
+            "Garicano\u00a0Vilar E",  # no-break space: kept
+            "zero\u200bwidth",  # a format character: kept
+            "line\u2028break",
+            "para\u2029graph",
+            "tab\there",
+            "a\r\nb\rc\nd",
+            "nul\x00byte",
+            "bell\x07",
+            "\x85next line",
+            "surrogate \ud800 alone",
+            "Łódź, São Paulo, 東京",
+        ]
+        for text in samples:
+            with self.subTest(text=text):
+                self.assertEqual(one_line(text), self.folded(text))
+
+    def test_none_is_empty_and_other_values_are_text(self):
+        self.assertEqual(one_line(None), "")
+        self.assertEqual(one_line(2024), "2024")
