@@ -487,7 +487,11 @@ class CachedWSGIHandler(WSGIHandler):
             or environ.get("PATH_INFO", "").startswith(self.pages.skip_prefixes)
         ):
             return super().__call__(environ, start_response)
-        request = self.request_class(environ)
+        # A copy: WSGIRequest rewrites PATH_INFO in the environ it is given
+        # as decoded text, which Django, reading it again on a miss, could no
+        # longer encode as WSGI's latin-1 (any path with a non-ASCII
+        # character answered 500 instead of 404).
+        request = self.request_class(environ.copy())
         found = self.pages.lookup(request)
         if found is None or found[2] is None:
             return super().__call__(environ, start_response)

@@ -493,6 +493,17 @@ class CachedWSGIHandlerTests(TestCase):
         self.assertEqual(status, "404 Not Found")
         self.assertNotIn("X-Cache", headers)
 
+    def test_a_path_with_non_ascii_characters_is_a_404_not_a_500(self):
+        # Servers pass the path's UTF-8 bytes as latin-1 text, as PEP 3333 says.
+        for path in ["/–", "/forms/magnesium-citrate\u200b/", "/forms/маг/", "/💊"]:
+            with self.subTest(path=path):
+                wsgi_path = path.encode().decode("latin-1")
+                for method in ("GET", "HEAD"):
+                    status, _, _ = wsgi_get(
+                        self.application, wsgi_path, host="testserver", method=method
+                    )
+                    self.assertEqual(status, "404 Not Found")
+
 
 class ReleaseTests(SimpleTestCase):
     def test_the_release_follows_the_code_and_the_static_manifest(self):
