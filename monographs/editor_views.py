@@ -2,7 +2,8 @@
 The endpoints behind the admin's Markdown editor, and the images it uploads.
 
 django-markdownx's own views are open to anyone and accept SVG uploads;
-these replace them at the same URLs, for active staff only.
+these replace them at the same URLs, for those who write content only
+(``monographs.permissions.can_edit``).
 
 An uploaded image is decoded and encoded again by Pillow in its own format
 (PNG, JPEG or WebP), so only its pixels are kept: EXIF (camera, GPS
@@ -30,6 +31,7 @@ from django.views.decorators.http import require_POST, require_safe
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from monographs.markdown import markdownify
+from monographs.permissions import can_edit
 
 UPLOAD_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 # Phones write JPEGs with extra images appended (MPO); the first is kept.
@@ -48,10 +50,10 @@ DECODE_ERRORS = (
 )
 
 
-def staff_required(view):
+def editor_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_staff):
+        if not can_edit(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -59,7 +61,7 @@ def staff_required(view):
 
 
 @require_POST
-@staff_required
+@editor_required
 def markdown_preview(request):
     return HttpResponse(markdownify(request.POST.get("content", "")))
 
@@ -156,7 +158,7 @@ def store(data, extension):
 
 
 @require_POST
-@staff_required
+@editor_required
 def image_upload(request):
     upload = request.FILES.get("image")
     if upload is None:

@@ -14,7 +14,12 @@ from django.test import Client, RequestFactory, TestCase, override_settings
 from django.urls import reverse
 from PIL import Image
 
-from tests.factories import CitationFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CitationFactory,
+    EditorFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 PREVIEW_URL = "/markdownx/markdownify/"
 UPLOAD_URL = "/markdownx/upload/"
@@ -25,7 +30,7 @@ class MarkdownPreviewTests(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.staff = StaffFactory()
+        cls.staff = EditorFactory()
         cls.user = UserFactory()
         CitationFactory(key="alpha2001")
 
@@ -42,6 +47,12 @@ class MarkdownPreviewTests(TestCase):
 
     def test_non_staff_user_is_refused(self):
         self.client.force_login(self.user)
+        response = self.client.post(PREVIEW_URL, {"content": self.content})
+        self.assertEqual(response.status_code, 403)
+        self.assertNotIn(b"Boldly", response.content)
+
+    def test_staff_without_a_role_is_refused(self):
+        self.client.force_login(StaffFactory())
         response = self.client.post(PREVIEW_URL, {"content": self.content})
         self.assertEqual(response.status_code, 403)
         self.assertNotIn(b"Boldly", response.content)
@@ -145,7 +156,7 @@ def png_declaring_size(width, height):
 class ImageUploadTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.staff = StaffFactory()
+        cls.staff = EditorFactory()
         cls.user = UserFactory()
 
     def setUp(self):
@@ -188,6 +199,12 @@ class ImageUploadTests(TestCase):
 
     def test_non_staff_user_is_refused(self):
         self.client.force_login(self.user)
+        response = self.upload("a.png", image_bytes("PNG"), "image/png")
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(self.stored_files(), [])
+
+    def test_staff_without_a_role_is_refused(self):
+        self.client.force_login(StaffFactory())
         response = self.upload("a.png", image_bytes("PNG"), "image/png")
         self.assertEqual(response.status_code, 403)
         self.assertEqual(self.stored_files(), [])

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 from PIL import ExifTags, Image, PngImagePlugin
 
-from tests.factories import StaffFactory
+from tests.factories import EditorFactory
 
 UPLOAD_URL = "/markdownx/upload/"
 SECRETS = [b"SecretCam", b"SecretComment", b"SecretText", b"FAKEICC", b"POLYGLOT"]
@@ -58,7 +58,7 @@ def photo(image_format, size=(24, 16), mode="RGB", orientation=None):
 class UploadTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.staff = StaffFactory()
+        cls.staff = EditorFactory()
 
     def setUp(self):
         self.media_root = tempfile.mkdtemp(prefix="mgref-test-media-")

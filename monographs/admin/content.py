@@ -22,6 +22,7 @@ from monographs.models import (
     SideEffect,
     Synonym,
 )
+from monographs.permissions import can_see_drafts
 from monographs.schema import ROW_KINDS, citing_relations
 
 
@@ -326,7 +327,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+        # Revisions hold drafts and editors' notes, review events reviewers'
+        # comments: for those who may read drafts, not every staff account.
+        return can_see_drafts(request.user)
 
 
 @admin.register(Revision)

@@ -739,3 +739,37 @@ class PermissionMatrixTests(TestCase):
                         )
         self.assertGreater(checked, 300)
         self.assertEqual(failures, [])
+
+    def test_staff_without_a_role_sees_what_a_reader_sees(self):
+        """A staff account in no group (made by hand, or whose groups were
+        removed) opens no draft, history or review: on the public site it
+        gets what an anonymous reader gets, and in the admin nothing but its
+        own account's pages."""
+        roleless = Client(raise_request_exception=False)
+        roleless.force_login(factories.StaffFactory())
+        reader = self.client_for(ANONYMOUS)
+        # What any signed-in staff account has in Django's admin.
+        own_pages = {
+            "admin/": 200,
+            "admin/password_change/": 200,
+            "admin/password_change/done/": 200,
+            "admin/jsi18n/": 200,
+        }
+        failures = []
+        for route in url_routes():
+            for case in MATRIX.get(route, []):
+                if case.method != "get" or case.fresh_client:
+                    continue
+                url = case.url.format(**self.samples)
+                status, _ = outcome_of(roleless.get(url))
+                if route in own_pages:
+                    allowed = {own_pages[route]}
+                elif route.startswith("admin/"):
+                    # Refused, or sent elsewhere (the login page sends a
+                    # signed-in account to the index); never shown.
+                    allowed = {301, 302, 403, 404, 405}
+                else:
+                    allowed = {outcome_of(reader.get(url))[0]}
+                if status not in allowed:
+                    failures.append(f"{route}\n    GET {url}: {status}, not {allowed}")
+        self.assertEqual(failures, [], "\n".join(failures))
