@@ -592,11 +592,20 @@ def _rows_section(kind, old, new, rendering=None):
     return section
 
 
-def _citations_section(old, new):
-    """Citations both documents quote whose metadata changed in between."""
+def _citations_section(old, new, *, staff_fields=True):
+    """Citations both documents quote whose metadata changed in between
+    (without ``staff_fields``, those readers see cited)."""
+
+    def quoted(document):
+        if document is None:
+            return []
+        if staff_fields:
+            return document.citations.values()
+        return document.reader_citations().values()
+
     section = SectionDiff("References")
-    old_by_id = {c.pk: c for c in (old.citations.values() if old else [])}
-    for citation in new.citations.values() if new else []:
+    old_by_id = {c.pk: c for c in quoted(old)}
+    for citation in quoted(new):
         before = old_by_id.get(citation.pk)
         if before is None:
             continue
@@ -638,7 +647,7 @@ def compare(old, new, *, staff_fields=True, links=None):
             )
         )
     sections += [_rows_section(kind, old, new, rendering) for kind in ROW_KINDS]
-    sections.append(_citations_section(old, new))
+    sections.append(_citations_section(old, new, staff_fields=staff_fields))
     return MonographDiff(
         old=old, new=new, sections=[section for section in sections if section]
     )

@@ -26,6 +26,7 @@ from monographs.schema import (
     ROW_KINDS,
     ROW_KINDS_BY_NAME,
     SCHEMA_VERSION,
+    STAFF_FORM_FIELDS,
     TOPIC_FIELDS,
     TOPIC_MODELS,
     citation_fields,
@@ -296,14 +297,33 @@ class MonographDocument:
         """(kind, rows) for each kind of row, in page order."""
         return [(kind, getattr(self, kind.name)) for kind in ROW_KINDS]
 
-    def texts(self):
-        """Every piece of Markdown the monograph holds, its rows' included."""
+    def texts(self, *, staff_fields=True):
+        """Every piece of Markdown the monograph holds, its rows' included;
+        without ``staff_fields``, only what readers are shown."""
         for name in markdown_fields("MagnesiumForm"):
-            yield getattr(self.form, name)
+            if staff_fields or name not in STAFF_FORM_FIELDS:
+                yield getattr(self.form, name)
         for kind, rows in self.rows():
             for name in kind.markdown_fields:
                 for row in rows:
                     yield getattr(row, name)
+
+    def reader_citations(self):
+        """{key: Citation} of what readers see cited: what rows attach and
+        what the texts readers are shown mark. ``citations`` also holds what
+        only editors' notes cite, for the staff's preview; that is no
+        reference of the published monograph."""
+        cited = {
+            citation.key: citation
+            for _, rows in self.rows()
+            for row in rows
+            for citation in getattr(row, "cited", ())
+        }
+        for text in self.texts(staff_fields=False):
+            for key in citation_keys(text):
+                if key in self.citations:
+                    cited[key] = self.citations[key]
+        return cited
 
 
 def _instance(model, values):

@@ -220,7 +220,7 @@ def published_citations(monographs=None):
     approved = {}
     for monograph in monographs:
         when = monograph.publication.approved_at
-        for citation in monograph.citations.values():
+        for citation in monograph.reader_citations().values():
             use = uses.setdefault(citation.pk, CitationUse(citation, []))
             use.forms.append(monograph.form)
             if citation.pk not in approved or when > approved[citation.pk]:

@@ -23,11 +23,14 @@ class PublishedSitemap(Sitemap):
     """Reads the published documents once per sitemap, not once per item."""
 
     limit = SITEMAP_LIMIT
+    # The kinds of row the sitemap reads (see document_load): none but the
+    # form and its topics, unless it says otherwise.
+    kinds = ()
 
     @property
     def monographs(self):
         if not hasattr(self, "_monographs"):
-            self._monographs = published_monographs(kinds=())
+            self._monographs = published_monographs(kinds=self.kinds)
         return self._monographs
 
 
@@ -89,12 +92,14 @@ class CitationSitemap(PublishedSitemap):
 
     changefreq = "monthly"
     priority = 0.4
+    # What readers see cited is in the rows and their texts.
+    kinds = None
 
     def items(self):
         latest = {}
         for monograph in self.monographs:
             approved = monograph.publication.approved_at
-            for citation in monograph.citations.values():
+            for citation in monograph.reader_citations().values():
                 if citation.pk not in latest or approved > latest[citation.pk]:
                     latest[citation.pk] = approved
         return sorted(latest.items())

@@ -373,3 +373,60 @@ class ExportFilterTests(CitationFixtureMixin, TestCase):
         for name, url in EXPORTS.items():
             with self.subTest(export=name):
                 self.assertEqual(self.client.post(url).status_code, 405)
+
+
+class StaffOnlyCitationTests(TestCase):
+    """A citation only editors' notes cite is no reference of the published
+    monograph: readers find it nowhere, though the document keeps it for
+    the staff's preview."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.form, cls.reviewer, cls.citations = build_glycinate()
+        cls.secret = factories.CitationFactory(
+            key="secretref2024", title="Under retraction review"
+        )
+        with edit(factories.EditorFactory()):
+            cls.form.editor_notes = "Do not cite yet: [@secretref2024]."
+            cls.form.save()
+        factories.publish(cls.form, user=cls.reviewer)
+        assert "secretref2024" in {
+            citation["key"]
+            for citation in cls.form.published_revision.document["citations"].values()
+        }
+
+    def test_the_citation_lists_pages_exports_and_sitemap_leave_it_out(self):
+        held = self.citations["held"]
+        pages = {
+            "/citations/": f"/citations/{held.pk}/",
+            "/sitemap-citations.xml": f"/citations/{held.pk}/",
+            **dict.fromkeys(EXPORTS.values(), held.key),
+        }
+        for url, expected in pages.items():
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(expected, response.content.decode())
+                self.assertNotIn("secretref2024", response.content.decode())
+                self.assertNotIn("Under retraction review", response.content.decode())
+        response = self.client.get(f"/citations/{self.secret.pk}/")
+        self.assertEqual(response.status_code, 404)
+
+    def test_a_correction_of_it_is_not_in_the_public_diff(self):
+        editor = factories.EditorFactory()
+        with edit(editor):
+            self.secret.title = "Retracted"
+            self.secret.save()
+        with edit(editor):
+            self.form.summary = f"{self.form.summary} Revised."
+            self.form.save()
+        older = self.form.published_revision.number
+        factories.publish(self.form, user=self.reviewer)
+        newer = self.form.published_revision.number
+        response = self.client.get(
+            f"/forms/magnesium-glycinate/diff/?from={older}&to={newer}"
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Revised.")
+        self.assertNotContains(response, "secretref2024")
+        self.assertNotContains(response, "Retracted")
