@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import BadRequest
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -15,6 +16,19 @@ MARKDOWN_HELP = (
     "with [@key]."
 )
 PLAIN_HELP = "Plain text: Markdown is not applied."
+
+
+def posted_text(request, name, *, strip=True):
+    """A text the POST holds (a reason, a comment), refused with a 400 if it
+    holds a NUL character: PostgreSQL cannot store one, and no keyboard types
+    it. (Fields of Django forms refuse it themselves.)"""
+    value = request.POST.get(name, "")
+    if "\x00" in value:
+        raise BadRequest(
+            f"The {name.replace('_', ' ')} holds a NUL character, which cannot "
+            "be stored. Remove it and send the form again."
+        )
+    return value.strip() if strip else value
 
 
 class MarkdownEditor(AdminMarkdownxWidget):
@@ -95,7 +109,7 @@ class ContentAdmin(SimpleHistoryAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         if request.method != "POST":
             return super().delete_view(request, object_id, extra_context)
-        reason = request.POST.get("edit_summary", "").strip()
+        reason = posted_text(request, "edit_summary")
         if not reason:
             messages.error(
                 request, "Give a reason for the deletion: it is kept in the history."

@@ -24,6 +24,7 @@ from monographs.services.merging import (
     Slot,
     mergeable_fields,
 )
+from monographs.views.params import whole_number
 
 TAKE_THEIRS = "merge_take_theirs"
 
@@ -89,8 +90,7 @@ def _formset_forms(data, prefix):
 
 
 def _form_id(values):
-    raw = (values.get("id") or [""])[0]
-    return int(raw) if raw.strip().isdigit() else None
+    return whole_number((values.get("id") or [""])[0].strip())
 
 
 def _deleted(values):
@@ -407,7 +407,7 @@ class MergesStaleSaves:
             for conflict in result.conflicts
             if conflict.slot.field == "citations"
             for pk in (conflict.mine or [])
-            if str(pk).isdigit()
+            if whole_number(str(pk)) is not None
         }
         mine_document = {
             "citations": {

@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from monographs import services
-from monographs.admin.base import ContentAdmin, ContentInline
+from monographs.admin.base import ContentAdmin, ContentInline, posted_text
 from monographs.admin.dashboard import next_review, review_cycle
 from monographs.admin.forms import MonographForm
 from monographs.admin.merge import FormsetSpec, MergesStaleSaves, PostShape
@@ -429,7 +429,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             services.monograph_submit(
                 form=monograph,
                 user=request.user,
-                comment=request.POST.get("edit_summary", "").strip(),
+                comment=posted_text(request, "edit_summary"),
             )
         except services.WorkflowError as error:
             messages.warning(request, f"{monograph} was saved, not submitted: {error}")
@@ -503,6 +503,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             if not can_publish(request.user):
                 raise PermissionDenied
             return self._decide(request, monograph)
+        return self._review_page(request, monograph)
+
+    def _review_page(self, request, monograph, *, comment="", status=200):
         latest, diff, warnings = self.pending_changes(monograph)
         published = monograph.published_revision
         approving = (
@@ -529,12 +532,14 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 events=monograph.review_events.select_related("user", "revision").defer(
                     "revision__document"
                 )[:10],
+                comment=comment,
             ),
+            status=status,
         )
 
     def _decide(self, request, monograph):
         decision = request.POST.get("decision")
-        comment = request.POST.get("comment", "")
+        comment = posted_text(request, "comment", strip=False)
         try:
             number = int(request.POST.get("revision", ""))
         except ValueError:
@@ -563,8 +568,11 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 messages.error(request, "Choose to approve or to request changes.")
                 return HttpResponseRedirect(self._url("review", monograph.pk))
         except services.WorkflowError as error:
+            # The page again, with what changed since and the comment as
+            # typed: a redirect would throw the reviewer's words away.
             messages.error(request, str(error))
-            return HttpResponseRedirect(self._url("review", monograph.pk))
+            status = 400 if isinstance(error, services.IncompleteDecision) else 409
+            return self._review_page(request, monograph, comment=comment, status=status)
         return HttpResponseRedirect(self._url("review_queue"))
 
     def submit_view(self, request, object_id):
@@ -573,7 +581,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             services.monograph_submit(
                 form=monograph,
                 user=request.user,
-                comment=request.POST.get("comment", ""),
+                comment=posted_text(request, "comment", strip=False),
             )
         except services.WorkflowError as error:
             messages.error(request, str(error))
@@ -633,7 +641,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 request, f"Revision {number} is the same as the current content."
             )
             return HttpResponseRedirect(self._url("revisions", monograph.pk))
-        reason = request.POST.get("reason", "").strip()
+        reason = posted_text(request, "reason")
         if request.method == "POST" and reason:
             try:
                 revision = services.monograph_revert(
@@ -672,7 +680,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         except services.WorkflowError as error:
             messages.error(request, str(error))
             return HttpResponseRedirect(self._url("revisions", monograph.pk))
-        reason = request.POST.get("reason", "").strip()
+        reason = posted_text(request, "reason")
         if request.method == "POST" and reason and not result.conflicts:
             try:
                 revision = services.monograph_undo(

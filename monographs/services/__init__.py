@@ -25,13 +25,19 @@ from monographs.services.workflow import (
     monograph_request_changes,
     monograph_submit,
 )
-from monographs.services.writes import WorkflowError, WriteCounts, row_upsert
+from monographs.services.writes import (
+    IncompleteDecision,
+    WorkflowError,
+    WriteCounts,
+    row_upsert,
+)
 
 __all__ = [
     "SEED_DIR",
     "ImportRefused",
     "ImportResult",
     "SeedReport",
+    "IncompleteDecision",
     "WorkflowError",
     "WriteCounts",
     "citations_import",

@@ -21,7 +21,7 @@ from monographs.models.revisions import display_name
 from monographs.search import document_fields
 from monographs.services.notifications import review_event_notify
 from monographs.services.rendering import revision_render
-from monographs.services.writes import WorkflowError
+from monographs.services.writes import IncompleteDecision, WorkflowError
 
 
 def _locked(form):
@@ -124,7 +124,7 @@ def monograph_approve(*, form, user, revision_number, comment=""):
 @transaction.atomic
 def monograph_request_changes(*, form, user, revision_number, comment):
     if not comment.strip():
-        raise WorkflowError("Say what needs to change: the comment is required.")
+        raise IncompleteDecision("Say what needs to change: the comment is required.")
     form = _locked(form)
     revision = _reviewed_revision(form, revision_number)
     if _published_revision_id(form) == revision.pk:

@@ -17,6 +17,11 @@ class WorkflowError(Exception):
     """A step that cannot be taken now; the message says why."""
 
 
+class IncompleteDecision(WorkflowError):
+    """A decision that lacks what it needs (a comment): the request's fault,
+    not the content's state."""
+
+
 def describe_invalid(instance, error):
     """A ValidationError's messages, each naming the row it is about."""
     label = f"{instance._meta.verbose_name} “{instance}”"

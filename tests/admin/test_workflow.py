@@ -368,7 +368,9 @@ class WorkflowTests(MonographSetup, TestCase):
                     self.reviewer_client, self.form, "request-changes", comment
                 )
                 self.assertContains(
-                    response, "Say what needs to change: the comment is required."
+                    response,
+                    "Say what needs to change: the comment is required.",
+                    status_code=400,
                 )
                 self.assertEqual(self.status(), MagnesiumForm.Status.IN_REVIEW)
                 self.assertFalse(
@@ -452,14 +454,21 @@ class WorkflowTests(MonographSetup, TestCase):
         data.update(summary="Unreviewed words.", edit_summary="More")
         self.editor_client.post(change_url(self.form), data)
         # …and the reviewer approves what they saw.
-        decision.update(decision="approve", comment="")
-        response = self.reviewer_client.post(action, decision, follow=True)
+        decision.update(decision="approve", comment="Checked every dose.")
+        response = self.reviewer_client.post(action, decision)
 
+        # The review page again, with the newer changes, the comment as typed
+        # and a decision on the newer revision to take.
         self.assertContains(
             response,
             f"Revision {reviewed + 1} was saved after the revision {reviewed} you "
             "reviewed. Look at the latest changes first.",
+            status_code=409,
         )
+        self.assertContains(response, "Unreviewed", status_code=409)
+        _, again = find_form(response, 'class="review-decision"')
+        self.assertEqual(again["comment"], "Checked every dose.")
+        self.assertEqual(again["revision"], str(reviewed + 1))
         self.form.refresh_from_db()
         self.assertEqual(self.form.published_revision, published)
         self.assertFalse(
@@ -476,9 +485,15 @@ class WorkflowTests(MonographSetup, TestCase):
         page = self.reviewer_client.get(review_url(self.form))
         action, decision = find_form(page, 'class="review-decision"')
         edit(self.editor_client, self.form, reason="More", usage="New usage.")
-        decision.update(decision="request-changes", comment="Fix it")
-        response = self.reviewer_client.post(action, decision, follow=True)
-        self.assertContains(response, "you reviewed. Look at the latest changes first.")
+        decision.update(decision="request-changes", comment="Fix the doses table.")
+        response = self.reviewer_client.post(action, decision)
+        self.assertContains(
+            response,
+            "you reviewed. Look at the latest changes first.",
+            status_code=409,
+        )
+        _, again = find_form(response, 'class="review-decision"')
+        self.assertEqual(again["comment"], "Fix the doses table.")
         self.assertEqual(self.status(), MagnesiumForm.Status.IN_REVIEW)
 
     def test_nothing_to_submit_when_the_latest_revision_is_published(self):
@@ -616,3 +631,67 @@ class ReviewQueueTests(TestCase):
         self.assertContains(
             queue, "<strong>FAQs, added:</strong> With food?", html=False
         )
+
+
+class PostedTextTests(MonographSetup, TestCase):
+    """Reasons and comments read straight from the POST: a NUL character,
+    which PostgreSQL cannot store, is a 400 that writes nothing, and a
+    row id that is no ASCII number is no row."""
+
+    nul = "Looks fine\x00"
+
+    def setUp(self):
+        super().setUp()
+        edit(self.editor_client, self.form, summary="Changed once.")
+        self.events = ReviewEvent.objects.count()
+        self.revisions = Revision.objects.count()
+
+    def assertRefused(self, response):
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(ReviewEvent.objects.count(), self.events)
+        self.assertEqual(Revision.objects.count(), self.revisions)
+        self.assertTrue(MagnesiumForm.objects.filter(pk=self.form.pk).exists())
+
+    def test_review_submit_revert_undo_and_delete_refuse_a_nul(self):
+        number = latest_number(self.form)
+        posts = [
+            (
+                self.reviewer_client,
+                review_url(self.form),
+                {"decision": "approve", "revision": number, "comment": self.nul},
+            ),
+            (self.editor_client, submit_url(self.form), {"comment": self.nul}),
+            (
+                self.editor_client,
+                f"{MONOGRAPH_ADMIN}{self.form.pk}/revisions/1/revert/",
+                {"reason": self.nul},
+            ),
+            (
+                self.editor_client,
+                f"{MONOGRAPH_ADMIN}{self.form.pk}/revisions/{number}/undo/",
+                {"reason": self.nul},
+            ),
+            (
+                self.reviewer_client,
+                f"{MONOGRAPH_ADMIN}{self.form.pk}/delete/",
+                {"post": "yes", "edit_summary": self.nul},
+            ),
+        ]
+        for client, url, data in posts:
+            with self.subTest(url=url):
+                response = client.post(url, data)
+                self.assertRefused(response)
+                self.assertContains(response, "Bad request", status_code=400)
+
+    def test_a_row_id_of_other_digits_is_no_row(self):
+        response = self.editor_client.post(
+            change_url(self.form),
+            {
+                "base_revision": str(latest_number(self.form)),
+                "merge_take_theirs": "form:summary",
+                "synonyms-TOTAL_FORMS": "1",
+                "synonyms-0-id": "\u00b2",
+                "edit_summary": "A forged row id",
+            },
+        )
+        self.assertLess(response.status_code, 500)

@@ -337,14 +337,15 @@ MATRIX = {
     "admin/monographs/magnesiumform/<path:object_id>/review/": [
         get("/admin/monographs/magnesiumform/{published_pk}/review/", staff(200)),
         # Only reviewers decide. The reviewer's approval publishes the
-        # revision; the superuser's, after it, is refused as already done.
+        # revision; the superuser's, after it, is refused as already done
+        # (the review page again, with the comment as typed).
         Case(
             "/admin/monographs/magnesiumform/{review_pk}/review/",
             expect(
                 LOGIN,
                 403,
                 Redirect("/admin/monographs/magnesiumform/review-queue/"),
-                Redirect("/admin/monographs/magnesiumform/{review_pk}/review/"),
+                409,
             ),
             method="post",
             data={"decision": "approve", "revision": "1", "comment": "Fine."},
