@@ -11,6 +11,7 @@ per-section sitemaps, each at most 50,000 addresses long.
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from monographs.models import ReviewEvent
 from monographs.selectors import published_monographs, published_topics
@@ -160,6 +161,7 @@ SITEMAPS = {
 }
 
 
+@require_safe
 def sitemap(request):
     """/sitemap.xml: one sitemap while it fits, else an index of sections."""
     sections = {name: site() for name, site in SITEMAPS.items()}
@@ -171,6 +173,7 @@ def sitemap(request):
     return sitemap_views.sitemap(request, sections)
 
 
+@require_safe
 def sitemap_section(request, section):
     """One section of the index, ?p= paging it past 50,000 addresses."""
     return sitemap_views.sitemap(request, SITEMAPS, section=section)

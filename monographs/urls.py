@@ -1,4 +1,5 @@
 from django.urls import path, re_path
+from django.views.decorators.http import require_safe
 
 from monographs.caching import (
     cached_public_page,
@@ -62,7 +63,8 @@ urlpatterns = [
     ),
     path(
         "forms/<slug:slug>/history/feed/",
-        shared(history.MonographHistoryFeed()),
+        # A Feed answers any method; a feed is read, never posted to.
+        shared(require_safe(history.MonographHistoryFeed())),
         name="form-history-feed",
     ),
     path(
@@ -75,7 +77,11 @@ urlpatterns = [
         shared_reading("form", "page")(history.RecentChangesView.as_view()),
         name="change-list",
     ),
-    path("changes/feed/", shared(history.ChangesFeed()), name="change-feed"),
+    path(
+        "changes/feed/",
+        shared(require_safe(history.ChangesFeed())),
+        name="change-feed",
+    ),
     path(
         "indications/",
         shared(browse.IndicationListView.as_view()),

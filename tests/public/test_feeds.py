@@ -94,6 +94,32 @@ class FeedTests(TestCase):
                 self.assertNotIn("Draft, not reviewed", summaries)
 
 
+class ReadOnlyTests(TestCase):
+    """Feeds and sitemaps are read: a POST (a signed-in editor's, with its
+    CSRF token) is a 405, as on every other public page."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = factories.EditorFactory()
+        cls.form = factories.MagnesiumFormFactory(
+            name="Magnesium postate", slug="magnesium-postate"
+        )
+        factories.publish(cls.form, user=factories.ReviewerFactory())
+
+    def test_a_post_is_refused(self):
+        self.client.force_login(self.editor)
+        for url in [
+            "/changes/feed/",
+            "/forms/magnesium-postate/history/feed/",
+            "/sitemap.xml",
+            "/sitemap-forms.xml",
+        ]:
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 200)
+                self.assertEqual(self.client.head(url).status_code, 200)
+                self.assertEqual(self.client.post(url).status_code, 405)
+
+
 class SitemapTests(TestCase):
     @classmethod
     def setUpTestData(cls):
