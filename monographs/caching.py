@@ -21,8 +21,9 @@ while that is still the stamp. Where the stamp lives depends on the cache.
 A cache every app server shares (Redis) holds it: a hit is one cache read
 of the stamp and the page together, and no query. A per-process cache (the
 local-memory default) cannot, since a write in one gunicorn worker would not
-reach the others: there the stamp is the latest approval time, one indexed
-query.
+reach the others: there the stamp is read from the publications, one query
+(the latest approval time and the sum of the published revisions' ids; see
+``_stamp_query``).
 
 ``CachedWSGIHandler`` (``mgref.wsgi``) answers hits even earlier, before
 Django builds its request cycle at all: gunicorn's workers serve a cached
@@ -127,15 +128,28 @@ def publication_stamp():
 
 
 def _stamp_query(connection):
-    """The SQL of publication_stamp, compiled once per database vendor."""
+    """The SQL of the per-process stamp, written once per database vendor:
+    the latest approval time and the sum of the published revisions' ids.
+
+    The time alone would not do: an approval takes its time when its
+    transaction starts, so one that commits after a later-started approval
+    of another monograph leaves the latest time where it was, and pages
+    cached in between would outlive it. Every change of a publication points
+    it at a newer revision of its monograph (an approval at the latest
+    revision, a deletion at the revision that deleted it), so the sum grows
+    with every commit, in whatever order they come; the time tells apart
+    two sums that meet after a backup is restored.
+    """
     compiled = _STAMP_SQL.get(connection.vendor)
     if compiled is None:
-        query = (
-            Publication.objects.order_by("-approved_at")
-            .values_list("approved_at", flat=True)[:1]
-            .query
+        quote = connection.ops.quote_name
+        meta = Publication._meta
+        compiled = _STAMP_SQL[connection.vendor] = (
+            f"SELECT MAX({quote(meta.get_field('approved_at').column)}), "
+            f"SUM({quote(meta.get_field('revision').column)}) "
+            f"FROM {quote(meta.db_table)}",
+            (),
         )
-        compiled = _STAMP_SQL[connection.vendor] = query.sql_with_params()
     return compiled
 
 
@@ -159,10 +173,13 @@ def site_stamp(request):
         sql, params = _stamp_query(connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
+            published_at, revisions = cursor.fetchone()
+        if published_at is None:
+            request.mgref_published_at = EPOCH
+            return ""
         # Kept for the page's Last-Modified: no second query on a miss.
-        request.mgref_published_at = _aware(row[0]) if row else EPOCH
-        return str(row[0]) if row else ""
+        request.mgref_published_at = _aware(published_at)
+        return f"{published_at}|{revisions}"
     stamp = cache.get(STAMP_KEY)
     if stamp is None:
         stamp = _stamp_renew()

@@ -5,7 +5,7 @@ from unittest import mock
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from monographs.history import change_context
-from monographs.models import MagnesiumForm
+from monographs.models import MagnesiumForm, Publication
 from tests import factories
 
 
@@ -374,6 +374,59 @@ class VersionStampTests(TestCase):
             with self.assertNumQueries(0):
                 hit = self.client.get(self.form.get_absolute_url())
         self.assertEqual(hit["X-Cache"], "hit")
+
+
+class PerProcessStampTests(TestCase):
+    """Without a shared cache, the stamp is read from the publications."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory()
+        cls.first = factories.MagnesiumFormFactory(summary="First form.")
+        cls.second = factories.MagnesiumFormFactory(summary="Second form.")
+        factories.publish(cls.first, user=cls.reviewer)
+        factories.publish(cls.second, user=cls.reviewer)
+
+    def stamp(self):
+        from django.http import HttpRequest
+
+        from monographs.caching import site_stamp
+
+        return site_stamp(HttpRequest())
+
+    def test_an_approval_committed_after_a_later_dated_one_moves_it(self):
+        """Approval A dates itself, B (of another monograph) dates itself
+        later and commits; A commits last. Pages cached after B's commit
+        must not outlive A's."""
+        from django.utils import timezone
+
+        started = timezone.now()
+        with change_context(reason="Later", user=self.reviewer):
+            self.second.summary = "Approved second."
+            self.second.save()
+        factories.publish(self.second, user=self.reviewer)
+        between = self.stamp()
+        with change_context(reason="Earlier", user=self.reviewer):
+            self.first.summary = "Approved first, committed last."
+            self.first.save()
+        factories.publish(self.first, user=self.reviewer)
+        # As A's transaction dated it: before B's approval.
+        Publication.objects.filter(form_id=self.first.pk).update(approved_at=started)
+        self.assertNotEqual(self.stamp(), between)
+
+    def test_an_unapproved_edit_leaves_it(self):
+        before = self.stamp()
+        with change_context(reason="Draft", user=self.reviewer):
+            self.first.summary = "Draft text."
+            self.first.save()
+        self.assertEqual(self.stamp(), before)
+
+    def test_a_deletion_moves_it(self):
+        from monographs import services
+
+        before = self.stamp()
+        services.monograph_delete(form=self.first, user=self.reviewer, reason="Gone")
+        self.assertNotEqual(self.stamp(), before)
 
 
 def wsgi_get(application, path, **headers):
