@@ -139,6 +139,12 @@ def synonym_target(slug):
     return None
 
 
+def current_slug(slug):
+    """The published slug a synonym or a former slug of a monograph leads
+    to, or None: where an old address of its pages redirects."""
+    return synonym_target(slug) or former_slug_target(slug)
+
+
 def published_monographs(*, kinds=None, citations=True):
     """Every published monograph's document, by name: one query.
 

@@ -3,6 +3,7 @@ from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
+from monographs.history import change_context
 from tests import factories
 
 
@@ -114,3 +115,58 @@ class FormListViewTests(TestCase):
         self.assertContains(response, 'href="/forms/magnesium-oxide/"')
         self.assertContains(response, "14.10")
         self.assertContains(response, "Organic salt")
+
+
+class MovedMonographTests(TestCase):
+    """A monograph whose slug changed: its old addresses, and its synonym's,
+    lead to it, feed and API included."""
+
+    @classmethod
+    def setUpTestData(cls):
+        reviewer = factories.ReviewerFactory()
+        cls.form = factories.MagnesiumFormFactory(
+            name="Magnesium glycinate", slug="magnesium-glycinate"
+        )
+        factories.SynonymFactory(
+            form=cls.form, name="Magnesium bisglycinate", slug="magnesium-bisglycinate"
+        )
+        factories.publish(cls.form, user=reviewer)
+        with change_context(reason="New address", user=reviewer):
+            cls.form.slug = "magnesium-glycinate-chelate"
+            cls.form.save()
+        factories.publish(cls.form, user=reviewer)
+
+    def test_old_addresses_redirect_permanently(self):
+        for old, new in [
+            (
+                "/forms/magnesium-glycinate/history/feed/",
+                "/forms/magnesium-glycinate-chelate/history/feed/",
+            ),
+            (
+                "/api/v1/forms/magnesium-glycinate/",
+                "/api/v1/forms/magnesium-glycinate-chelate/",
+            ),
+            (
+                "/api/v1/forms/magnesium-bisglycinate/",
+                "/api/v1/forms/magnesium-glycinate-chelate/",
+            ),
+            (
+                "/changes/?form=magnesium-glycinate&page=1",
+                "/changes/?form=magnesium-glycinate-chelate&page=1",
+            ),
+        ]:
+            with self.subTest(old=old):
+                response = self.client.get(old)
+                self.assertRedirects(
+                    response, new, status_code=301, fetch_redirect_response=False
+                )
+                self.assertEqual(self.client.get(new).status_code, 200)
+
+    def test_an_address_no_monograph_had_is_still_a_404(self):
+        for url in [
+            "/forms/magnesium-unobtainium/history/feed/",
+            "/api/v1/forms/magnesium-unobtainium/",
+            "/changes/?form=magnesium-unobtainium",
+        ]:
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 404)

@@ -14,19 +14,24 @@ origins.
 from functools import wraps
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from monographs.documents import document_load
 from monographs.pages import MonographPage
+from monographs.reversing import cached_reverse
 from monographs.schema import (
     ROW_KINDS,
     ROW_KINDS_BY_NAME,
     STAFF_FORM_FIELDS,
     markdown_fields,
 )
-from monographs.selectors import publication_by_slug, published_monographs
+from monographs.selectors import (
+    current_slug,
+    publication_by_slug,
+    published_monographs,
+)
 from monographs.views.params import whole_number
 
 PAGE_SIZE = 20
@@ -238,6 +243,13 @@ def _row(kind, item):
 @api_view
 def form_detail(request, slug):
     publication = publication_by_slug(slug)
+    if publication is None:
+        target = current_slug(slug)
+        if target is not None:
+            # A former or a synonym's slug, as the monograph's pages redirect.
+            return HttpResponsePermanentRedirect(
+                cached_reverse("monographs:api-form-detail", (target,))
+            )
     if publication is None or publication.withdrawn:
         return api_error("No published form has this slug.", 404)
     page = MonographPage(document_load(publication.revision))

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
 from django.core.validators import slug_re
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -15,9 +15,9 @@ from monographs.documents import document_load
 from monographs.models import MagnesiumForm, Publication, ReviewEvent, Revision
 from monographs.permissions import can_see_drafts
 from monographs.reversing import cached_reverse
-from monographs.selectors import publication_by_slug
+from monographs.selectors import current_slug, publication_by_slug
 from monographs.views.monographs import MonographMixin
-from monographs.views.params import page_of, whole_number
+from monographs.views.params import Moved, page_of, query_naming, whole_number
 
 REVISIONS_PER_PAGE = 50
 MAX_REVISION_NUMBER = 2**31 - 1
@@ -212,6 +212,13 @@ def shown_forms(form_ids, staff):
 class RecentChangesView(TemplateView):
     template_name = "monographs/revision_changes.html"
 
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Moved as moved:
+            # ?form= a former or a synonym's slug: the monograph's changes.
+            return HttpResponsePermanentRedirect(moved.url)
+
     def get_context_data(self, **kwargs):
         staff = can_see_drafts(self.request.user)
         revisions = visible_revisions(self.request.user).order_by("-created_at", "-pk")
@@ -224,7 +231,10 @@ class RecentChangesView(TemplateView):
             live = MagnesiumForm.objects.filter(slug=slug).first() if staff else None
             form_id = live.pk if live else publication.form_id if publication else None
             if form_id is None:
-                raise Http404("No form has this address.")
+                target = current_slug(slug)
+                if target is None:
+                    raise Http404("No form has this address.")
+                raise Moved(query_naming(self.request, "form", target))
             revisions = revisions.filter(form_id=form_id)
         page = page_of(self.request, revisions, REVISIONS_PER_PAGE)
         rows = list(page.object_list)
@@ -332,6 +342,17 @@ class ChangesFeed(Feed):
 
 
 class MonographHistoryFeed(ChangesFeed):
+    def __call__(self, request, slug):
+        # A feed reader subscribed at a former or a synonym's address follows
+        # the move, as the monograph's pages do.
+        if publication_by_slug(slug, with_document=False) is None:
+            target = current_slug(slug)
+            if target is not None:
+                return HttpResponsePermanentRedirect(
+                    cached_reverse("monographs:form-history-feed", (target,))
+                )
+        return super().__call__(request, slug=slug)
+
     def get_object(self, request, slug):
         publication = publication_by_slug(slug, with_document=False)
         if publication is None:

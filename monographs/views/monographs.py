@@ -14,10 +14,9 @@ from monographs.reversing import cached_reverse
 from monographs.selectors import (
     Monograph,
     approved_revision,
-    former_slug_target,
+    current_slug,
     publication_by_slug,
     revision_approval,
-    synonym_target,
 )
 from monographs.structured_data import json_ld_script, monograph_graph
 
@@ -84,7 +83,7 @@ class MonographMixin:
             synonym = Synonym.objects.select_related("form").filter(slug=slug).first()
             if synonym is not None:
                 return synonym.form.slug
-        return synonym_target(slug) or former_slug_target(slug)
+        return current_slug(slug)
 
 
 class MonographPageMixin(MonographMixin):

@@ -105,6 +105,15 @@ OPERATIONS = {
             "200": _json_response(
                 "The monograph.", {"$ref": "#/components/schemas/FormDetail"}
             ),
+            "301": {
+                "description": "The slug is a former slug or a synonym's: "
+                "Location is the form's address under its slug now.",
+                "headers": {
+                    "Location": {
+                        "schema": {"type": "string", "format": "uri-reference"}
+                    }
+                },
+            },
             "404": _error_response("No published form has this slug."),
         },
     },

@@ -22,3 +22,19 @@ def page_of(request, items, per_page):
     if number is None or not 1 <= number <= paginator.num_pages:
         raise Http404("There is no such page.")
     return paginator.page(number)
+
+
+class Moved(Exception):
+    """What the request names lives at another address now: the view
+    answers a permanent redirect to ``url``."""
+
+    def __init__(self, url):
+        super().__init__(url)
+        self.url = url
+
+
+def query_naming(request, name, value):
+    """This page's address with ?name=value in place of what it had."""
+    query = request.GET.copy()
+    query[name] = value
+    return f"{request.path}?{query.urlencode()}"
