@@ -11,9 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from monographs.reference import MG_PER_MMOL, Hydrate
 
 MAX_LABEL_MG = Decimal(100_000)
-# Up to six digits, optionally two decimals: '500', '1000.5'. No signs,
-# exponents or thousands separators, which Decimal() would take.
-LABEL_MG_RE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,2})?")
+# Up to six digits, optionally two decimals: '500', '1000.5', and with
+# thousands separators as the page itself writes weights: '1,000', '12,500.5'.
+# No signs or exponents, which Decimal() would take, and no '1,5': a comma
+# that does not separate thousands is not read as a decimal point.
+LABEL_MG_RE = re.compile(r"(?:[0-9]{1,6}|[0-9]{1,3},[0-9]{3})(?:\.[0-9]{1,2})?")
 BASIS = "basis"
 
 
@@ -96,6 +98,8 @@ def calculate(form, query):
         return calculation
     calculation.label_text = text[:20]
     text = text.strip()
+    if LABEL_MG_RE.fullmatch(text):
+        text = text.replace(",", "")
     if not LABEL_MG_RE.fullmatch(text) or not 0 < Decimal(text) <= MAX_LABEL_MG:
         error = CalculatorError(
             "Enter the weight on the label in milligrams, a number above 0 and up "

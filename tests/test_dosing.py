@@ -167,6 +167,20 @@ class CalculatorTests(TestCase):
         basis = calculate(self.sulfate, {"label_mg": "1000"})
         self.assertEqual(basis.elemental_mg, Decimal("202.0"))
 
+    def test_thousands_are_read_as_the_page_writes_them(self):
+        for text, weight in [
+            ("1,000", "1000"),
+            ("12,500.5", "12500.5"),
+            ("100,000", "100000"),
+            (" 2,000 ", "2000"),
+        ]:
+            with self.subTest(text=text):
+                result = calculate(self.sulfate, {"label_mg": text})
+                self.assertEqual(result.label_mg, Decimal(weight))
+        for text in ["1,5", "1,00", "1,000,000", ",500", "1,0000", "100,001"]:
+            with self.subTest(text=text), self.assertRaises(CalculatorError):
+                calculate(self.sulfate, {"label_mg": text})
+
     def test_the_page_answers_a_get_form_without_script(self):
         response = self.client.get(
             SULFATE, {"label_mg": "500", "hydrate": "heptahydrate"}
