@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
 from django.core.exceptions import BadRequest
 from django.db import models, transaction
+from django.db.models import Max
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.utils.functional import cached_property
 from django.utils.html import conditional_escape
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
@@ -119,8 +122,33 @@ class ContentAdmin(SimpleHistoryAdmin):
             return super().delete_view(request, object_id, extra_context)
 
 
+class AppendingFormSet(BaseInlineFormSet):
+    """Rows added on the page start after the last one: a new row's
+    position defaults past the highest of its monograph's rows (it was 0,
+    which put a new FAQ second)."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if "position" in self.form.base_fields and (
+            index is None or index >= self.initial_form_count()
+        ):
+            kwargs["initial"] = {
+                **kwargs.get("initial", {}),
+                "position": self._next_position,
+            }
+        return kwargs
+
+    @cached_property
+    def _next_position(self):
+        if self.instance.pk is None:
+            return 0
+        highest = self.get_queryset().aggregate(highest=Max("position"))["highest"]
+        return 0 if highest is None else highest + 1
+
+
 class ContentInline(admin.StackedInline):
     template = "admin/monographs/includes/stacked.html"
+    formset = AppendingFormSet
 
     # Stacked, not tabular: every field keeps a visible label (tabular inlines
     # leave inputs unlabelled for screen readers).

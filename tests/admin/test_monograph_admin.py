@@ -350,6 +350,22 @@ class MonographChangePageTests(TestCase):
         self.response = self.client.get(change_url(self.form))
         self.html = self.response.content.decode()
 
+    def test_an_added_row_starts_after_the_last(self):
+        factories.FAQFactory(form=self.form, position=4)
+        data = open_change_form(self.client, self.form)
+        self.assertEqual(data["faqs-__prefix__-position"], "5")
+        add_inline_row(
+            data, "faqs", question="Added last?", answer="Yes, after the others."
+        )
+        data["edit_summary"] = "A new FAQ"
+        response = self.client.post(change_url(self.form), data)
+        self.assertEqual(response.status_code, 302)
+        questions = list(self.form.faqs.order_by("position", "pk"))
+        self.assertEqual(questions[-1].question, "Added last?")
+        self.assertEqual(questions[-1].position, 5)
+        # Existing rows keep their own positions.
+        self.assertEqual([faq.position for faq in questions[:-1]], [0, 4])
+
     def test_rows_of_every_kind_are_edited_inline(self):
         self.assertEqual(self.response.status_code, 200)
         data = form_data(self.response, FORM_ID)
