@@ -21,6 +21,7 @@ it shows the old and new text whole, and says so.
 """
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -515,10 +516,31 @@ class MonographDiff:
         return parts
 
 
+@functools.cache
+def _plain_attnames(model, names):
+    """{name: attname} of the fields among ``names`` whose shown value
+    follows from their stored value alone: not relations, which show the
+    related object's name as the document holds it (a topic renamed since
+    shows as a change)."""
+    fields = {name: model._meta.get_field(name) for name in names}
+    return {
+        name: field.attname for name, field in fields.items() if not field.is_relation
+    }
+
+
 def _changes(model_name, names, old, new, rendering=None):
     changes = []
     rendered = markdown_fields(model_name) if rendering is not None else ()
+    plain = (
+        _plain_attnames(type(new), tuple(names))
+        if old is not None and new is not None
+        else {}
+    )
     for name in names:
+        attname = plain.get(name)
+        if attname is not None and getattr(old, attname) == getattr(new, attname):
+            # The same stored value shows the same: most fields of a diff.
+            continue
         before, after = _display(old, name), _display(new, name)
         if before != after:
             changes.append(
