@@ -131,6 +131,12 @@ class MovedMonographTests(TestCase):
             form=cls.form, name="Magnesium bisglycinate", slug="magnesium-bisglycinate"
         )
         factories.publish(cls.form, user=reviewer)
+        factories.publish(
+            factories.MagnesiumFormFactory(
+                name="Magnesium oxide", slug="magnesium-oxide"
+            ),
+            user=reviewer,
+        )
         with change_context(reason="New address", user=reviewer):
             cls.form.slug = "magnesium-glycinate-chelate"
             cls.form.save()
@@ -154,6 +160,18 @@ class MovedMonographTests(TestCase):
                 "/changes/?form=magnesium-glycinate&page=1",
                 "/changes/?form=magnesium-glycinate-chelate&page=1",
             ),
+            (
+                "/citations/export.ris?form=magnesium-glycinate",
+                "/citations/export.ris?form=magnesium-glycinate-chelate",
+            ),
+            (
+                "/citations/export.bib?form=magnesium-bisglycinate",
+                "/citations/export.bib?form=magnesium-glycinate-chelate",
+            ),
+            (
+                "/forms/compare/?forms=magnesium-oxide,magnesium-glycinate",
+                "/forms/compare/?forms=magnesium-oxide&forms=magnesium-glycinate-chelate",
+            ),
         ]:
             with self.subTest(old=old):
                 response = self.client.get(old)
@@ -167,6 +185,7 @@ class MovedMonographTests(TestCase):
             "/forms/magnesium-unobtainium/history/feed/",
             "/api/v1/forms/magnesium-unobtainium/",
             "/changes/?form=magnesium-unobtainium",
+            "/citations/export.ris?form=magnesium-unobtainium",
         ]:
             with self.subTest(url=url):
                 self.assertEqual(self.client.get(url).status_code, 404)

@@ -1,3 +1,4 @@
+from django.core.validators import slug_re
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -8,6 +9,7 @@ from django.views.generic import TemplateView
 from monographs.findings import findings_for, indirect_studies
 from monographs.models import FormSideEffect, Interaction
 from monographs.selectors import (
+    current_slug,
     published_forms,
     published_monographs,
     published_rows,
@@ -104,6 +106,18 @@ def compare_problem(slugs, forms):
 def form_compare(request):
     slugs = compared_slugs(request)
     forms = {form.slug: form for form in published_forms()}
+    if 2 <= len(slugs) <= MAX_COMPARED:
+        moved = {
+            slug: current_slug(slug)
+            for slug in slugs
+            if slug not in forms and slug_re.match(slug)
+        }
+        if any(moved.values()):
+            # A former or a synonym's slug: the same comparison, named anew.
+            current = [moved.get(slug) or slug for slug in slugs]
+            return HttpResponsePermanentRedirect(
+                f"{request.path}?{compare_query(current)}"
+            )
     crumbs = trail(
         ("Forms", "monographs:form-list"), ("Compare", request.get_full_path())
     )

@@ -7,7 +7,12 @@ from monographs.citation_styles import citation_label
 from monographs.documents import document_load
 from monographs.exports import to_bibtex, to_csl, to_ris
 from monographs.pages import MonographPage
-from monographs.selectors import publication_by_slug, published_citations
+from monographs.selectors import (
+    current_slug,
+    publication_by_slug,
+    published_citations,
+)
+from monographs.views.params import Moved, follows_moves, query_naming
 
 
 def _used(use):
@@ -50,6 +55,11 @@ def exported_citations(request):
         citations = [use.citation for use in published_citations().values()]
         return citations, "mgref-citations"
     publication = publication_by_slug(slug) if slug_re.match(slug) else None
+    if publication is None and slug_re.match(slug):
+        target = current_slug(slug)
+        if target is not None:
+            # A former or a synonym's slug: the monograph's references.
+            raise Moved(query_naming(request, "form", target))
     if publication is None or publication.withdrawn:
         raise Http404("No published form has this address.")
     page = MonographPage(document_load(publication.revision))
@@ -63,6 +73,7 @@ def _download(body, content_type, filename):
 
 
 @require_safe
+@follows_moves
 def export_ris(request):
     citations, name = exported_citations(request)
     return _download(
@@ -73,6 +84,7 @@ def export_ris(request):
 
 
 @require_safe
+@follows_moves
 def export_bibtex(request):
     citations, name = exported_citations(request)
     return _download(
@@ -81,6 +93,7 @@ def export_bibtex(request):
 
 
 @require_safe
+@follows_moves
 def export_csl_json(request):
     citations, name = exported_citations(request)
     response = JsonResponse(

@@ -6,6 +6,7 @@ from django.core.validators import slug_re
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.views.generic import TemplateView
@@ -17,7 +18,13 @@ from monographs.permissions import can_see_drafts
 from monographs.reversing import cached_reverse
 from monographs.selectors import current_slug, publication_by_slug
 from monographs.views.monographs import MonographMixin
-from monographs.views.params import Moved, page_of, query_naming, whole_number
+from monographs.views.params import (
+    Moved,
+    follows_moves,
+    page_of,
+    query_naming,
+    whole_number,
+)
 
 REVISIONS_PER_PAGE = 50
 MAX_REVISION_NUMBER = 2**31 - 1
@@ -212,12 +219,10 @@ def shown_forms(form_ids, staff):
 class RecentChangesView(TemplateView):
     template_name = "monographs/revision_changes.html"
 
+    # ?form= a former or a synonym's slug: the monograph's changes.
+    @method_decorator(follows_moves)
     def get(self, request, *args, **kwargs):
-        try:
-            return super().get(request, *args, **kwargs)
-        except Moved as moved:
-            # ?form= a former or a synonym's slug: the monograph's changes.
-            return HttpResponsePermanentRedirect(moved.url)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         staff = can_see_drafts(self.request.user)

@@ -1,9 +1,10 @@
-"""Reading numbers from the query string without trusting them."""
+"""Reading the query string without trusting it, and following what moved."""
 
 import re
+from functools import wraps
 
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 
 DIGITS_RE = re.compile(r"[0-9]{1,30}")
 
@@ -38,3 +39,16 @@ def query_naming(request, name, value):
     query = request.GET.copy()
     query[name] = value
     return f"{request.path}?{query.urlencode()}"
+
+
+def follows_moves(view):
+    """A view that may raise Moved answers it with a permanent redirect."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Moved as moved:
+            return HttpResponsePermanentRedirect(moved.url)
+
+    return wrapper
