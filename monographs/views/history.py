@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
 from django.core.validators import slug_re
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -347,20 +347,18 @@ class ChangesFeed(Feed):
 
 
 class MonographHistoryFeed(ChangesFeed):
-    def __call__(self, request, slug):
-        # A feed reader subscribed at a former or a synonym's address follows
-        # the move, as the monograph's pages do.
-        if publication_by_slug(slug, with_document=False) is None:
-            target = current_slug(slug)
-            if target is not None:
-                return HttpResponsePermanentRedirect(
-                    cached_reverse("monographs:form-history-feed", (target,))
-                )
-        return super().__call__(request, slug=slug)
+    @method_decorator(follows_moves)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request, slug):
         publication = publication_by_slug(slug, with_document=False)
         if publication is None:
+            target = current_slug(slug)
+            if target is not None:
+                # A feed reader subscribed at a former or a synonym's address
+                # follows the move, as the monograph's pages do.
+                raise Moved(cached_reverse("monographs:form-history-feed", (target,)))
             raise Http404("No published monograph has this address.")
         return ShownForm(publication.form_id, publication.name, publication.slug)
 
