@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import BadRequest
 from django.db import models, transaction
-from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -140,10 +139,9 @@ class AppendingFormSet(BaseInlineFormSet):
 
     @cached_property
     def _next_position(self):
-        if self.instance.pk is None:
-            return 0
-        highest = self.get_queryset().aggregate(highest=Max("position"))["highest"]
-        return 0 if highest is None else highest + 1
+        # The rows the formset has loaded for its own forms: no query more.
+        positions = [row.position for row in self.get_queryset()]
+        return max(positions, default=-1) + 1
 
 
 class ContentInline(admin.StackedInline):
