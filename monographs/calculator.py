@@ -98,14 +98,13 @@ def calculate(form, query):
         return calculation
     calculation.label_text = text[:20]
     text = text.strip()
-    if LABEL_MG_RE.fullmatch(text):
-        text = text.replace(",", "")
-    if not LABEL_MG_RE.fullmatch(text) or not 0 < Decimal(text) <= MAX_LABEL_MG:
+    weight = Decimal(text.replace(",", "")) if LABEL_MG_RE.fullmatch(text) else None
+    if weight is None or not 0 < weight <= MAX_LABEL_MG:
         error = CalculatorError(
             "Enter the weight on the label in milligrams, a number above 0 and up "
             "to 100,000 with at most two decimals, e.g. 500."
         )
         error.calculation = calculation
         raise error
-    calculation.label_mg = Decimal(text)
+    calculation.label_mg = weight
     return calculation

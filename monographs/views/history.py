@@ -216,13 +216,10 @@ def shown_forms(form_ids, staff):
     return shown
 
 
+# ?form= a former or a synonym's slug: the monograph's changes.
+@method_decorator(follows_moves, name="get")
 class RecentChangesView(TemplateView):
     template_name = "monographs/revision_changes.html"
-
-    # ?form= a former or a synonym's slug: the monograph's changes.
-    @method_decorator(follows_moves)
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         staff = can_see_drafts(self.request.user)
@@ -346,11 +343,8 @@ class ChangesFeed(Feed):
         return xml_text(revision.author_name)
 
 
+@method_decorator(follows_moves, name="__call__")
 class MonographHistoryFeed(ChangesFeed):
-    @method_decorator(follows_moves)
-    def __call__(self, request, *args, **kwargs):
-        return super().__call__(request, *args, **kwargs)
-
     def get_object(self, request, slug):
         publication = publication_by_slug(slug, with_document=False)
         if publication is None:
