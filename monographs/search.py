@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import CharField, Q, TextField
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from monographs.markdown import render_markdown
+from monographs.markdown import render_markdown, strip_tags
 from monographs.models import SearchDocument
 from monographs.schema import STAFF_FORM_FIELDS, markdown_fields
 

@@ -1,11 +1,11 @@
 """schema.org JSON-LD for the public pages."""
 
 import orjson
-from django.utils.html import strip_tags
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 
 from monographs.citation_styles import citation_label
 from monographs.exports import authors_truncated, people, publisher
+from monographs.markdown import strip_tags
 
 # What no JSON-LD may hold literally: "</script>" or "<!--" would end or
 # bend the script element. Each is written as a JSON escape instead.
@@ -22,7 +22,7 @@ def json_ld_script(data):
     for character, escape in JSON_ESCAPES:
         text = text.replace(character, escape)
     text = text.decode()
-    return mark_safe(f'<script type="application/ld+json">{text}</script>')
+    return SafeString(f'<script type="application/ld+json">{text}</script>')
 
 
 def breadcrumb_list(request, crumbs):

@@ -3,6 +3,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 from django.test import SimpleTestCase, TestCase
+from django.utils import html as django_html
 
 from monographs.markdown import (
     ALLOWED_TAGS,
@@ -10,6 +11,7 @@ from monographs.markdown import (
     citation_keys,
     markdownify,
     render_markdown,
+    strip_tags,
 )
 from tests.factories import CitationFactory
 
@@ -378,6 +380,33 @@ class RenderMarkdownSanitizationTests(SimpleTestCase):
         html = str(render_markdown("#### Four\n\n##### Five\n\n###### Six"))
         self.assertEqual(html.count("<h6>"), 3)
         self.assertSafe(html)
+
+
+class StripTagsTests(SimpleTestCase):
+    TEXTS = [
+        'a & b < c > d "q" it\'s',
+        "x&nbsp;y &copy; &#169; &#x27; café — “smart” ½ 😀",
+        "| a | b |\n|---|---|\n| 1 & 2 | <b>3</b> |",
+        "* one\n* two\n\n> quote `code <x>`\n\n1. first\n2. second",
+        '[link](https://example.com/?a=1&b=2 "t > s") and ![img](https://example.com/i.png)',
+        "line\\\nbreak  \nhard\n\n## Heading\n\n**bold** _em_",
+        "Cited [@smith2020]. [@missing2001]",
+    ]
+
+    def test_gives_the_text_djangos_strip_tags_gives(self):
+        numbering = CitationNumbering([SimpleNamespace(key="smith2020")])
+        for text in self.TEXTS + ALL_PAYLOADS:
+            for html in (
+                render_markdown(text),
+                render_markdown(text, numbering=numbering),
+            ):
+                with self.subTest(text=text, html=html):
+                    self.assertEqual(strip_tags(html), django_html.strip_tags(html))
+
+    def test_leaves_no_tag(self):
+        self.assertEqual(
+            strip_tags(render_markdown("*a* <b>b</b>")), "a &lt;b&gt;b&lt;/b&gt;"
+        )
 
 
 class CitationMarkerTests(TestCase):
