@@ -3,7 +3,7 @@
 (Vancouver, as for a web page), RIS and BibTeX (biblatex's @online).
 
 A citation names the revision's permanent address, never the page that
-changes, with the date the revision was approved (or, for a revision not yet
+changes, with the date the revision was published (or, for a revision not yet
 approved, saved): a reader following it later sees what was cited.
 """
 
@@ -48,7 +48,7 @@ class PageCitation:
         return (
             f"{self.publisher}. {self.title} [Internet]. {self.publisher}; "
             f"{self.date.year} [revision {self.revision}, "
-            f"{'approved' if self.approved else 'saved'} {self.date_words}]. "
+            f"{'published' if self.approved else 'saved'} {self.date_words}]. "
             f"Available from: {self.url}"
         )
 

@@ -125,7 +125,7 @@ def dashboard(user, *, now=None):
                     Entry(
                         monograph,
                         event.created_at,
-                        event.user_name,
+                        event.actor,
                         event.comment,
                         event.revision.number,
                     )
@@ -163,7 +163,7 @@ def dashboard(user, *, now=None):
         Entry(
             next(m for m in monographs if m.pk == event.form_id),
             event.created_at,
-            event.user_name,
+            event.actor,
             event.comment,
             event.revision.number,
         )

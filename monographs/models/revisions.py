@@ -136,11 +136,22 @@ class Revision(models.Model):
 ANONYMOUS_STAFF_NAME = "an mgref editor"
 
 
+# Who took a review step no person took: loading the seed, an import run
+# without naming a reviewer.
+NO_PERSON = "no one (seed or import)"
+
+
 def display_name(user):
     """A person's public name: their full name, never their login name."""
     if user is None:
         return "mgref"
     return user.get_full_name() or ANONYMOUS_STAFF_NAME
+
+
+def public_name(user):
+    """The name a review step records: the person's public name, or nothing
+    when no person took it (which readers are then told)."""
+    return "" if user is None else display_name(user)
 
 
 class ReviewEvent(models.Model):
@@ -172,6 +183,14 @@ class ReviewEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    user_name = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text=(
+            "The public name of whoever took this step, as it was then (kept if "
+            "the account goes); empty when no person did, as for the seed."
+        ),
+    )
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -185,8 +204,14 @@ class ReviewEvent(models.Model):
         return self.revision.get_absolute_url()
 
     @property
-    def user_name(self):
-        return display_name(self.user)
+    def by_person(self):
+        """Whether a person took this step: the seed's approval was no review."""
+        return bool(self.user_name)
+
+    @property
+    def actor(self):
+        """Who took this step, as staff pages and notifications name them."""
+        return self.user_name or NO_PERSON
 
 
 class PublicationQuerySet(models.QuerySet):

@@ -85,7 +85,7 @@ def authors(event):
 def _message(event, recipients):
     revision = event.revision
     name = revision.name
-    actor = event.user_name
+    actor = event.actor
     comment = f"\n\nTheir comment:\n{event.comment}" if event.comment else ""
     Action = ReviewEvent.Action
     if event.action == Action.SUBMITTED:

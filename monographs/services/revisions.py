@@ -30,7 +30,7 @@ from monographs.models import (
     Revision,
     SideEffect,
 )
-from monographs.models.revisions import display_name
+from monographs.models.revisions import display_name, public_name
 from monographs.prepared import PreparedValues
 from monographs.schema import TOPIC_MODELS, form_fields, row_fields
 from monographs.services.merging import document_apply, merge_documents
@@ -145,12 +145,13 @@ def _withdraw(form_id, revision, *, user, comment):
         revision=revision,
         action=ReviewEvent.Action.DELETED,
         user=user,
+        user_name=public_name(user),
         comment=comment,
     )
     publication.revision = revision
     publication.withdrawn = True
     publication.approved_by = user
-    publication.approved_by_name = display_name(user)
+    publication.approved_by_name = public_name(user)
     publication.approved_at = event.created_at
     publication.save()
 

@@ -17,7 +17,7 @@ from monographs.models import (
     Revision,
     SearchDocument,
 )
-from monographs.models.revisions import display_name
+from monographs.models.revisions import public_name
 from monographs.search import document_fields
 from monographs.services.notifications import review_event_notify
 from monographs.services.rendering import revision_render
@@ -67,6 +67,7 @@ def monograph_submit(*, form, user, comment=""):
         revision=latest,
         action=ReviewEvent.Action.SUBMITTED,
         user=user,
+        user_name=public_name(user),
         comment=comment,
     )
     review_event_notify(event=event)
@@ -87,6 +88,7 @@ def monograph_approve(*, form, user, revision_number, comment=""):
         revision=revision,
         action=ReviewEvent.Action.APPROVED,
         user=user,
+        user_name=public_name(user),
         comment=comment,
     )
     try:
@@ -98,7 +100,7 @@ def monograph_approve(*, form, user, revision_number, comment=""):
                     "name": revision.name,
                     "slug": revision.slug,
                     "approved_by": user,
-                    "approved_by_name": display_name(user) if user else "",
+                    "approved_by_name": public_name(user),
                     "approved_at": event.created_at,
                     "withdrawn": False,
                     "synonym_slugs": [
@@ -136,6 +138,7 @@ def monograph_request_changes(*, form, user, revision_number, comment):
         revision=revision,
         action=ReviewEvent.Action.CHANGES_REQUESTED,
         user=user,
+        user_name=public_name(user),
         comment=comment.strip(),
     )
     review_event_notify(event=event)

@@ -275,8 +275,8 @@ class ChangesFeed(Feed):
     feed_type = Atom1Feed
     title = "mgref: recent changes"
     subtitle = (
-        "Revisions of mgref's magnesium monographs, each dated when a reviewer "
-        "approved it and readers first saw it."
+        "Revisions of mgref's magnesium monographs, each dated when it was "
+        "approved for publication and readers first saw it."
     )
 
     def link(self):
@@ -300,6 +300,7 @@ class ChangesFeed(Feed):
             seen.add(event.revision_id)
             revision = event.revision
             revision.approved_at = event.created_at
+            revision.decision = event
             revisions.append(revision)
             if len(revisions) == FEED_ITEMS:
                 break
@@ -320,7 +321,15 @@ class ChangesFeed(Feed):
 
     def item_description(self, revision):
         # Atom marks the summary as HTML; an edit summary is plain text.
-        return escape(xml_text(revision.summary or "No edit summary."))
+        summary = xml_text(revision.summary or "No edit summary.")
+        decision = revision.decision
+        if decision.action == ReviewEvent.Action.DELETED:
+            return escape(summary)
+        if decision.by_person:
+            reviewed = f"approved by {xml_text(decision.user_name)}"
+        else:
+            reviewed = "published without review by a person"
+        return escape(f"{summary} — {reviewed}")
 
     def item_link(self, revision):
         if revision.is_deletion:
@@ -361,8 +370,8 @@ class MonographHistoryFeed(ChangesFeed):
 
     def subtitle(self, form):
         return xml_text(
-            f"Approved revisions of the {form.name} monograph, each dated when "
-            "a reviewer approved it."
+            f"Published revisions of the {form.name} monograph, each dated when "
+            "it was approved for publication."
         )
 
     def link(self, form):

@@ -84,7 +84,7 @@ OPERATIONS = {
     "api-form-list": {
         "operationId": "listForms",
         "summary": "Published magnesium forms, by name",
-        "description": "Each form as a reviewer last approved it, "
+        "description": "Each form as last approved for publication, "
         f"{PAGE_SIZE} to a page. The Link header repeats the pagination links.",
         "parameters": [PAGE_PARAMETER],
         "responses": {
@@ -98,8 +98,9 @@ OPERATIONS = {
     "api-form-detail": {
         "operationId": "getForm",
         "summary": "One published monograph",
-        "description": "The whole monograph as a reviewer approved it: its "
-        "sections as HTML, its rows and its numbered references.",
+        "description": "The whole monograph as approved for publication: its "
+        "sections as HTML, its rows, its numbered references and who reviewed "
+        "it, if a person did.",
         "parameters": [SLUG_PARAMETER],
         "responses": {
             "200": _json_response(
@@ -371,7 +372,7 @@ def openapi_document():
             "version": API_VERSION,
             "summary": "Published magnesium-supplement monographs, read-only.",
             "description": "Every response is JSON, errors included. Readers "
-            "see only what a reviewer approved. Any origin may read it (CORS); "
+            "see only what was approved for publication. Any origin may read it (CORS); "
             "only GET, HEAD and OPTIONS are allowed.",
         },
         "servers": [{"url": "/"}],

@@ -186,7 +186,10 @@ class FeedTests(ChangesFixture, TestCase):
             link.get("href"), "http://testserver/forms/magnesium-glycinate/revisions/2/"
         )
         self.assertEqual(entry.findtext(f"{ATOM}author/{ATOM}name"), "Erin Editor")
-        self.assertEqual(entry.findtext(f"{ATOM}summary"), "Clarified glycinate dosing")
+        self.assertEqual(
+            entry.findtext(f"{ATOM}summary"),
+            "Clarified glycinate dosing — approved by Rita Reviewer",
+        )
         ids = [entry.findtext(f"{ATOM}id") for entry in entries]
         self.assertEqual(len(set(ids)), len(ids))
 

@@ -58,7 +58,7 @@ class CiteThisPageTests(TestCase):
         self.assertEqual(
             block.find("p", class_="cite-text").text(),
             "mgref. Magnesium glycinate [Internet]. mgref; 2024 "
-            "[revision 1, approved 2024 Mar 5]. "
+            "[revision 1, published 2024 Mar 5]. "
             f"Available from: {PERMALINK.format(1)}",
         )
 
@@ -77,7 +77,7 @@ class CiteThisPageTests(TestCase):
         self.client.force_login(self.reviewer)
         block = cite_block(self.client.get("/forms/magnesium-glycinate/revisions/1/"))
         self.assertIn(
-            "[revision 1, approved 2024 Mar 5]",
+            "[revision 1, published 2024 Mar 5]",
             block.find("p", class_="cite-text").text(),
         )
 
@@ -97,7 +97,7 @@ class CiteThisPageTests(TestCase):
         set_review_date(self.second)
         response = self.client.get("/forms/magnesium-glycinate/")
         text = cite_block(response).find("p", class_="cite-text").text()
-        self.assertIn("2024 [revision 2, approved 2024 Mar 5]", text)
+        self.assertIn("2024 [revision 2, published 2024 Mar 5]", text)
         self.assertIn(PERMALINK.format(2), text)
         self.assertNotIn(
             "Available from: http://testserver/forms/magnesium-glycinate/.", text
@@ -141,7 +141,7 @@ class CiteThisPageTests(TestCase):
         self.assertIn("print-only", source.attrs["class"])
         self.assertIn(PERMALINK.format(1), source.text())
         self.assertIn("revision 1", source.text())
-        self.assertIn("approved 5 March 2024", source.text())
+        self.assertIn("published 5 March 2024", source.text())
 
     def test_the_print_stylesheet_is_linked_for_print_only(self):
         self.assertContains(
