@@ -223,7 +223,8 @@ def _row(kind, item):
     data = {}
     for name in kind.fields:
         if name in kind.markdown_fields:
-            data[f"{name}_html"] = str(item.html)
+            # The row's main text is ``html``; any other, ``more`` (pages.py).
+            data[f"{name}_html"] = str(item.more.get(name, item.html))
         elif name == kind.topic:
             topic = getattr(row, name)
             data[name], data[f"{name}_slug"] = topic.name, topic.slug

@@ -210,6 +210,21 @@ class FormDetailApiTests(TestCase):
             ["Can I take it with food?", "Is it better than oxide?"],
         )
 
+    def test_each_markdown_field_of_a_row_is_its_own_html(self):
+        (integrase,) = [
+            item
+            for item in self.data["interactions"]
+            if item["drug_class"] == "Integrase inhibitors"
+        ]
+        self.assertEqual(
+            integrase["mechanism_html"],
+            "<p>Magnesium <em>binds</em> the antiretroviral in the gut.</p>",
+        )
+        self.assertEqual(
+            integrase["management_html"],
+            "<p>Take the antiretroviral 2 h before magnesium.</p>",
+        )
+
     def test_references_numbered_as_on_the_page(self):
         self.assertEqual(
             [(ref["number"], ref["key"]) for ref in self.data["references"]],

@@ -144,6 +144,7 @@ def build_glycinate():
         form=form,
         drug_class="Integrase inhibitors",
         significance=Interaction.Significance.MAJOR,
+        mechanism="Magnesium *binds* the antiretroviral in the gut.",
         management="Take the antiretroviral 2 h before magnesium.",
         position=1,
     )
