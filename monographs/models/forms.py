@@ -243,6 +243,8 @@ class MagnesiumForm(models.Model):
             else Synonym.objects.filter(slug=self.slug).exists()
         ):
             raise ValidationError({"slug": "This slug is already used by a synonym."})
+        if self.slug:
+            _refuse_kept_slug(self.slug, form_id=self.pk)
 
     @property
     def reference_salt(self):
@@ -283,3 +285,46 @@ class Synonym(models.Model):
         super().clean()
         if self.slug and MagnesiumForm.objects.filter(slug=self.slug).exists():
             raise ValidationError({"slug": "A form already has this slug."})
+        if self.slug:
+            _refuse_kept_slug(self.slug, form_id=self.form_id)
+
+
+def kept_slug_owner(slug, *, form_id=None):
+    """(name, id) of another monograph that keeps /forms/<slug>/ for ever, or
+    None: one that was published there (its permanent links and history stay
+    at that address, which redirects to its current one) or that was deleted
+    there (it can be recovered, at that address). One query."""
+    from monographs.models.revisions import ReviewEvent, Revision
+
+    public = ReviewEvent.objects.filter(action__in=ReviewEvent.PUBLIC)
+    return (
+        Revision.objects.filter(slug=slug)
+        .exclude(form_id=form_id)
+        .filter(
+            models.Q(pk__in=public.values("revision_id"))
+            | ~models.Q(form_id__in=MagnesiumForm.objects.values("pk"))
+        )
+        .order_by("-created_at")
+        .values_list("name", "form_id")
+        .first()
+    )
+
+
+def _refuse_kept_slug(slug, *, form_id):
+    owner = kept_slug_owner(slug, form_id=form_id)
+    if owner is None:
+        return
+    name, owner_id = owner
+    if MagnesiumForm.objects.filter(pk=owner_id).exists():
+        message = (
+            f"/forms/{slug}/ is {name}’s address: its permanent links and "
+            "history stay there for good, so no other monograph can take it. "
+            "Choose another slug."
+        )
+    else:
+        message = (
+            f"/forms/{slug}/ is the address of {name}, which was deleted: its "
+            "history stays there. To bring it back, recover it from the deleted "
+            "monographs; else choose another slug."
+        )
+    raise ValidationError({"slug": message})

@@ -12,7 +12,7 @@ import functools
 
 from django.apps import apps
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Subquery
+from django.db.models import Max, Q, Subquery
 
 from monographs.documents import (
     document_build,
@@ -367,6 +367,15 @@ def monograph_recover(*, form_id, user):
     )
     if before is None:
         raise WorkflowError("There is no saved state of this monograph to recover.")
+    holder = MagnesiumForm.objects.filter(
+        Q(slug=before.slug) | Q(name=before.name)
+    ).first()
+    if holder is not None:
+        taken = "address" if holder.slug == before.slug else "name"
+        raise WorkflowError(
+            f"{holder.name} has taken this monograph's {taken} since it was "
+            f"deleted: give {holder.name} another {taken} first."
+        )
     with change_context(
         reason=f"Recovered after deletion, as of revision {before.number}", user=user
     ) as context:

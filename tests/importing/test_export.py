@@ -3,11 +3,19 @@
 from decimal import Decimal
 from pathlib import Path
 
+from django.apps import apps
 from django.test import TestCase
 
 from monographs.history import change_context
 from monographs.importer import parse_file
-from monographs.models import FormSideEffect, MagnesiumForm, Revision
+from monographs.models import (
+    FormSideEffect,
+    MagnesiumForm,
+    Publication,
+    ReviewEvent,
+    Revision,
+    SearchDocument,
+)
 from monographs.services import seed_load
 from tests import factories
 from tests.importing import (
@@ -86,6 +94,19 @@ def create_glycinate():
         )
     factories.publish(form)
     return form
+
+
+def empty_site():
+    """A new site's database: no monograph, and no history of one (a deleted
+    monograph would keep its address)."""
+    MagnesiumForm.objects.all().delete()
+    Publication.objects.all().delete()
+    SearchDocument.objects.all().delete()
+    ReviewEvent.objects.all().delete()
+    for model in apps.get_app_config("monographs").get_models():
+        if model.__name__.startswith("Historical"):
+            model.objects.all().delete()
+    Revision.objects.all().delete()
 
 
 class ExportTests(TemporaryFolderMixin, TestCase):
@@ -261,7 +282,7 @@ class RoundTripTests(TemporaryFolderMixin, TestCase):
 
     def test_an_export_imported_into_an_empty_site_keeps_the_page(self):
         run_export(self.folder)
-        MagnesiumForm.objects.all().delete()
+        empty_site()
         run = run_import(self.folder)
         self.assertEqual(run.code, 0, run.err)
         self.assertIn("1 created", run.out)
@@ -309,7 +330,7 @@ class RoundTripTests(TemporaryFolderMixin, TestCase):
             factories.DoseFactory(form=form, minimum_mg=125, maximum_mg=300)
         factories.publish(form)
         run_export(self.folder)
-        MagnesiumForm.objects.all().delete()
+        empty_site()
         run_import(self.folder)
         imported = MagnesiumForm.objects.get(slug="magnesium-glycinate")
         self.assertEqual(
