@@ -574,3 +574,48 @@ class ReleaseTests(SimpleTestCase):
             override_settings(STATIC_ROOT=static_root),
         ):
             self.assertNotEqual(_release(), before)
+
+
+class UndeclaredParameterTests(TestCase):
+    """A cached page is keyed by the query parameters its view reads, so it
+    must show nothing of any other: that would reach every reader of it."""
+
+    PROBE = "utm_source=probe7731"
+
+    @classmethod
+    def setUpTestData(cls):
+        from tests.public.test_monograph_page import build_glycinate
+
+        cls.form, cls.reviewer, _ = build_glycinate()
+        oxide = factories.MagnesiumFormFactory(
+            name="Magnesium oxide", slug="magnesium-oxide"
+        )
+        factories.publish(oxide, user=cls.reviewer)
+        with change_context(reason="Second revision", user=cls.reviewer):
+            form = MagnesiumForm.objects.get(pk=cls.form.pk)
+            form.usage = "Changed for a second revision."
+            form.save()
+        factories.publish(form, user=cls.reviewer)
+
+    def test_no_public_page_repeats_a_parameter_it_does_not_read(self):
+        from monographs.models import Revision
+        from tests.public.test_drafts import public_urls
+
+        glycinate = "/forms/magnesium-glycinate"
+        latest = Revision.objects.latest_number(self.form.pk)
+        urls = [
+            *public_urls(),
+            f"{glycinate}/history/",
+            f"{glycinate}/history/feed/",
+            f"{glycinate}/revisions/{latest}/",
+            f"{glycinate}/diff/?from={latest - 1}&to={latest}",
+            "/forms/compare/?forms=magnesium-glycinate&forms=magnesium-oxide",
+            "/changes/",
+            "/changes/feed/",
+        ]
+        for url in urls:
+            probed = f"{url}{'&' if '?' in url else '?'}{self.PROBE}"
+            with self.subTest(url=probed):
+                response = self.client.get(probed)
+                self.assertEqual(response.status_code, 200)
+                self.assertNotIn(b"probe7731", response.content)

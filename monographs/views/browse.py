@@ -118,8 +118,14 @@ def form_compare(request):
             return HttpResponsePermanentRedirect(
                 f"{request.path}?{compare_query(current)}"
             )
+    # Named from the parameters the page cache keys on, never the whole
+    # query: another parameter would reach every reader of the cached page.
     crumbs = trail(
-        ("Forms", "monographs:form-list"), ("Compare", request.get_full_path())
+        ("Forms", "monographs:form-list"),
+        (
+            "Compare",
+            f"{request.path}?{compare_query(slugs)}" if slugs else request.path,
+        ),
     )
     problem = compare_problem(slugs, forms)
     if problem:

@@ -192,7 +192,9 @@ class DiffView(MonographMixin, TemplateView):
                 ("History", cached_reverse("monographs:form-history", (slug,))),
                 (
                     f"Revisions {self.old.number} to {self.new.number}",
-                    self.request.get_full_path(),
+                    # Not get_full_path(): a parameter the page cache does not
+                    # key on would be shown to every reader of the cached page.
+                    f"{self.request.path}?from={self.old.number}&to={self.new.number}",
                 ),
             ),
             **kwargs,
