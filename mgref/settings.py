@@ -190,6 +190,11 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "mgref",
+            # Each public page takes three entries (plain, gzip, Brotli): the
+            # default of 300 held a quarter of the seeded site's pages. 3,000
+            # hold about 1,000 pages, some 40 MB per worker at most; the least
+            # recently read go first.
+            "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 3000)},
         }
     }
 

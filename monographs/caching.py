@@ -43,7 +43,9 @@ BREACH), responses other than 200, and anything the view marked private.
 import datetime
 import gzip
 import hashlib
+import logging
 import os
+import time
 import uuid
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -70,6 +72,20 @@ from django.utils.cache import (
 from django.utils.http import http_date, urlencode
 
 from monographs.models import Publication
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # No Redis client installed: only the local caches.
+    RedisError = OSError
+
+logger = logging.getLogger(__name__)
+
+# What a cache that cannot be reached raises (Django's Redis backend passes
+# the client's errors on). The site serves without its cache meanwhile:
+# every page is rendered, as with caching switched off.
+CACHE_ERRORS = (RedisError, OSError)
+# Moving the stamp after an approval: tries, and the pause before each retry.
+STAMP_TRIES = (0, 0.05, 0.25, 1.0)
 
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 PAGE_TIMEOUT = 60 * 60 * 24
@@ -201,7 +217,9 @@ def stamp_bump():
     order both leave a stamp no page of the old content is stored under.
     """
     if shared_cache():
-        transaction.on_commit(stamp_reset)
+        # robust: the write has committed whatever happens here, so a cache
+        # that cannot be reached must not turn its answer into an error.
+        transaction.on_commit(_stamp_reset_retrying, robust=True)
 
 
 def stamp_reset():
@@ -210,6 +228,28 @@ def stamp_reset():
     by hand, show once the cache is cleared or on the next approval.)"""
     if shared_cache():
         cache.set(STAMP_KEY, uuid.uuid4().hex, None)
+
+
+def _stamp_reset_retrying():
+    """Move the stamp after a commit, through a brief outage of the cache.
+
+    Readers would be served the pages from before the write until the stamp
+    moves: if it cannot be moved, say so loudly, with what puts it right.
+    """
+    for pause in STAMP_TRIES:
+        time.sleep(pause)
+        try:
+            stamp_reset()
+            return
+        except CACHE_ERRORS as error:
+            failure = error
+    logger.error(
+        "Could not reach the cache to move the public pages' version stamp "
+        "(%s): readers may be served pages from before the latest change "
+        "until the next approval moves it, or until `manage.py expire_pages` "
+        "is run.",
+        failure,
+    )
 
 
 def publication_saved(sender, **kwargs):
@@ -377,6 +417,10 @@ class PageCache:
         except (OperationalError, InterfaceError):
             # The stack answers for a database it cannot reach, with its 503.
             return None
+        except CACHE_ERRORS as error:
+            # Rendered by the stack, and not stored (see store()).
+            logger.warning("Page cache unreachable, serving uncached: %s", error)
+            return None
         if stored is not None and stored["stamp"] != stamp:
             stored = None
         return key, stamp, stored
@@ -393,10 +437,14 @@ class PageCache:
             conditional = get_conditional_response(
                 request, etag=response["ETag"], last_modified=stored["last_modified"]
             )
-            if conditional is not None:
+            if conditional is not None and conditional.status_code == 304:
+                # A 304 carries the headers the 200 would (RFC 9110, 15.4.5).
                 for name, value in response.items():
                     if name.lower() not in ("content-type", "content-length"):
                         conditional[name] = value
+            if conditional is not None:
+                # A 412 carries none of them: it is no page, and nothing may
+                # store it as one.
                 return conditional
         if request.method == "HEAD":
             response.content = b""
@@ -446,7 +494,10 @@ class PageCache:
             }
         # Django's cache backends store entries serialized: what is changed
         # below is this answer only, and the stored entries say "hit".
-        cache.set_many(entries, PAGE_TIMEOUT)
+        try:
+            cache.set_many(entries, PAGE_TIMEOUT)
+        except CACHE_ERRORS as error:
+            logger.warning("Page cache unreachable, page not stored: %s", error)
         answered = entries[key + accepted_encoding(request)]
         answered["response"]["X-Cache"] = "miss"
         return answered

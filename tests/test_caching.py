@@ -619,3 +619,106 @@ class UndeclaredParameterTests(TestCase):
                 response = self.client.get(probed)
                 self.assertEqual(response.status_code, 200)
                 self.assertNotIn(b"probe7731", response.content)
+
+
+# A Redis no one listens on: connecting fails at once.
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5},
+    }
+}
+
+
+class UnreachableCacheTests(TestCase):
+    """A cache that cannot be reached costs readers their cache, not the site."""
+
+    url = "/forms/magnesium-citrate/"
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.reviewer = factories.ReviewerFactory(first_name="Rita", last_name="R")
+        cls.form = factories.MagnesiumFormFactory(
+            name="Magnesium citrate", slug="magnesium-citrate", summary="First text."
+        )
+        factories.publish(cls.form)
+
+    def test_readers_get_pages_rendered_when_redis_is_down(self):
+        from mgref.wsgi import application
+
+        with (
+            override_settings(CACHES=UNREACHABLE_REDIS, MGREF_SHARED_CACHE=True),
+            self.assertLogs("monographs.caching", "WARNING") as logs,
+        ):
+            status, headers, body = wsgi_get(application, self.url, host="testserver")
+            response = self.client.get(self.url)
+        self.assertEqual(status, "200 OK")
+        self.assertIn(b"First text.", body)
+        self.assertNotIn("X-Cache", headers)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Page cache unreachable", logs.output[0])
+
+    def test_an_approval_commits_and_says_so_when_the_stamp_cannot_move(self):
+        with (
+            override_settings(CACHES=UNREACHABLE_REDIS, MGREF_SHARED_CACHE=True),
+            mock.patch("monographs.caching.STAMP_TRIES", (0, 0)),
+            self.assertLogs("monographs.caching", "ERROR") as logs,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            with change_context(reason="Rewrite", user=self.reviewer):
+                self.form.summary = "Second text."
+                self.form.save()
+            factories.publish(self.form, user=self.reviewer)
+        self.assertIn("manage.py expire_pages", logs.output[-1])
+        self.assertContains(self.client.get(self.url), "Second text.")
+
+    def test_expire_pages_moves_the_stamp_or_says_why_not(self):
+        from django.core.management import CommandError, call_command
+        from django.http import HttpRequest
+
+        from monographs.caching import site_stamp
+
+        with override_settings(MGREF_SHARED_CACHE=True):
+            before = site_stamp(HttpRequest())
+            call_command("expire_pages", verbosity=0)
+            self.assertNotEqual(site_stamp(HttpRequest()), before)
+        with (
+            override_settings(CACHES=UNREACHABLE_REDIS, MGREF_SHARED_CACHE=True),
+            self.assertRaisesMessage(CommandError, "The cache cannot be reached"),
+        ):
+            call_command("expire_pages", verbosity=0)
+
+
+class PreconditionTests(TestCase):
+    url = "/forms/magnesium-citrate/"
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.form = factories.MagnesiumFormFactory(
+            name="Magnesium citrate", slug="magnesium-citrate"
+        )
+        factories.publish(cls.form)
+
+    def test_a_failed_precondition_is_a_bare_412_nothing_caches(self):
+        self.client.get(self.url)  # stored
+        for headers in (
+            {"HTTP_IF_MATCH": '"nope"'},
+            {"HTTP_IF_UNMODIFIED_SINCE": "Sun, 06 Nov 1994 08:49:37 GMT"},
+        ):
+            for encoding in ("br", ""):
+                with self.subTest(headers=headers, encoding=encoding):
+                    response = self.client.get(
+                        self.url, HTTP_ACCEPT_ENCODING=encoding, **headers
+                    )
+                    self.assertEqual(response.status_code, 412)
+                    for name in ("ETag", "Content-Encoding", "Last-Modified"):
+                        self.assertFalse(response.has_header(name), name)
+                    self.assertNotIn("public", response.get("Cache-Control", ""))
+
+    def test_a_304_still_carries_the_pages_headers(self):
+        etag = self.client.get(self.url)["ETag"]
+        response = self.client.get(self.url, HTTP_IF_NONE_MATCH=etag)
+        self.assertEqual(response.status_code, 304)
+        self.assertEqual(response["ETag"], etag)
+        self.assertIn("public", response["Cache-Control"])
