@@ -11,12 +11,14 @@ from axes.helpers import get_client_username, get_failure_limit, get_lockout_par
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.exceptions import (
+    BadRequest,
     RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
 from django.db.models import Sum
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.views.defaults import bad_request as django_bad_request
@@ -172,7 +174,14 @@ def bad_request(request, exception, template_name="400.html"):
             "The form sent more files than this site accepts in one request. "
             "Nothing was saved."
         )
+    if isinstance(exception, RefusedInput):
+        return render(request, template_name, {"message": str(exception)}, status=400)
     return django_bad_request(request, exception, template_name)
+
+
+class RefusedInput(BadRequest):
+    """A 400 whose message is written for the person who sent the form: the
+    400 page shows it (other errors' messages may say what only logs should)."""
 
 
 def _too_large(message):

@@ -276,11 +276,10 @@ class RenderedDiffPageTests(TestCase):
         )
         self.assertEqual(reverse.status_code, 200)
         self.assertContains(reverse, "changes from revision 2 to 4")
+        # The breadcrumb names the diff as the cache keys it, older first.
         self.assertEqual(
             re.sub(r'<link rel="canonical"[^>]*>', "", reverse.content.decode()),
-            re.sub(r'<link rel="canonical"[^>]*>', "", self.content)
-            .replace("?from=2&amp;to=4", "?from=4&amp;to=2")
-            .replace("?from=2&to=4", "?from=4&to=2"),
+            re.sub(r'<link rel="canonical"[^>]*>', "", self.content),
         )
 
     def test_breadcrumbs_lead_back_to_the_history(self):

@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.core.exceptions import BadRequest
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -12,24 +12,42 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from monographs.admin.forms import EditSummaryForm, InlineContentForm
 from monographs.history import change_context
+from monographs.security import RefusedInput
+from monographs.validators import is_blank, validate_no_bidi_controls
 
 MARKDOWN_HELP = (
     "Markdown: **bold**, *italic*, [a link](https://…), lists; cite a reference "
     "with [@key]."
 )
 PLAIN_HELP = "Plain text: Markdown is not applied."
+# A reviewer's or a submitter's comment; reasons take 500, as edit summaries do.
+MAX_COMMENT_LENGTH = 5000
 
 
-def posted_text(request, name, *, strip=True):
-    """A text the POST holds (a reason, a comment), refused with a 400 if it
-    holds a NUL character: PostgreSQL cannot store one, and no keyboard types
-    it. (Fields of Django forms refuse it themselves.)"""
+def posted_text(request, name, *, strip=True, max_length=500):
+    """A text the POST holds (a reason, a comment): empty if it shows
+    nothing (zero-width spaces are no reason), refused with a 400 if it holds
+    a NUL character (PostgreSQL cannot store one, and no keyboard types it),
+    a character that reorders the text around it, or more than
+    ``max_length`` characters (the page's field takes no more)."""
     value = request.POST.get(name, "")
+    label = name.replace("_", " ")
     if "\x00" in value:
-        raise BadRequest(
-            f"The {name.replace('_', ' ')} holds a NUL character, which cannot "
-            "be stored. Remove it and send the form again."
+        raise RefusedInput(
+            f"The {label} holds a NUL character, which cannot be stored. Remove "
+            "it and send the form again."
         )
+    if len(value) > max_length:
+        raise RefusedInput(
+            f"The {label} is {len(value):,} characters long: it can be at most "
+            f"{max_length:,}. Nothing was changed."
+        )
+    try:
+        validate_no_bidi_controls(value)
+    except ValidationError as error:
+        raise RefusedInput(f"The {label}: {error.messages[0]}") from None
+    if is_blank(value):
+        return ""
     return value.strip() if strip else value
 
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from monographs.markdown import citation_keys
 from monographs.models import Citation, Revision
 from monographs.schema import markdown_fields
+from monographs.validators import is_blank, validate_no_bidi_controls
 
 
 class CitationMarkersMixin:
@@ -41,7 +42,18 @@ class EditSummaryForm(CitationMarkersMixin, forms.ModelForm):
         error_messages={
             "required": "Give an edit summary: every change needs a reason. Nothing was saved."
         },
+        validators=[validate_no_bidi_controls],
     )
+
+    def clean_edit_summary(self):
+        summary = self.cleaned_data["edit_summary"]
+        if is_blank(summary):
+            # Zero-width spaces pass "required", and show as "“”" in the history.
+            raise ValidationError(
+                self.fields["edit_summary"].error_messages["required"],
+                code="required",
+            )
+        return summary
 
 
 class InlineContentForm(CitationMarkersMixin, forms.ModelForm):

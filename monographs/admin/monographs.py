@@ -10,7 +10,12 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from monographs import services
-from monographs.admin.base import ContentAdmin, ContentInline, posted_text
+from monographs.admin.base import (
+    MAX_COMMENT_LENGTH,
+    ContentAdmin,
+    ContentInline,
+    posted_text,
+)
 from monographs.admin.dashboard import next_review, review_cycle
 from monographs.admin.forms import MonographForm
 from monographs.admin.merge import FormsetSpec, MergesStaleSaves, PostShape
@@ -539,7 +544,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
 
     def _decide(self, request, monograph):
         decision = request.POST.get("decision")
-        comment = posted_text(request, "comment", strip=False)
+        comment = posted_text(
+            request, "comment", strip=False, max_length=MAX_COMMENT_LENGTH
+        )
         try:
             number = int(request.POST.get("revision", ""))
         except ValueError:
@@ -581,7 +588,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             services.monograph_submit(
                 form=monograph,
                 user=request.user,
-                comment=posted_text(request, "comment", strip=False),
+                comment=posted_text(
+                    request, "comment", strip=False, max_length=MAX_COMMENT_LENGTH
+                ),
             )
         except services.WorkflowError as error:
             messages.error(request, str(error))

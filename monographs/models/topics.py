@@ -1,7 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from monographs.history import ContentHistory
 from monographs.reversing import cached_reverse
+from monographs.validators import validate_no_bidi_controls
 
 from .fields import MarkdownField
 
@@ -28,6 +30,10 @@ class Indication(models.Model):
     def get_absolute_url(self):
         return cached_reverse("monographs:indication-detail", (self.slug,))
 
+    def clean(self):
+        super().clean()
+        _refuse_bidi_name(self)
+
 
 class SideEffect(models.Model):
     name = models.CharField(max_length=100)
@@ -48,3 +54,14 @@ class SideEffect(models.Model):
 
     def get_absolute_url(self):
         return cached_reverse("monographs:side-effect-detail", (self.slug,))
+
+    def clean(self):
+        super().clean()
+        _refuse_bidi_name(self)
+
+
+def _refuse_bidi_name(topic):
+    try:
+        validate_no_bidi_controls(topic.name)
+    except ValidationError as error:
+        raise ValidationError({"name": error}) from None

@@ -652,36 +652,75 @@ class PostedTextTests(MonographSetup, TestCase):
         self.assertEqual(Revision.objects.count(), self.revisions)
         self.assertTrue(MagnesiumForm.objects.filter(pk=self.form.pk).exists())
 
-    def test_review_submit_revert_undo_and_delete_refuse_a_nul(self):
+    def posts(self, text):
         number = latest_number(self.form)
-        posts = [
+        return [
             (
                 self.reviewer_client,
                 review_url(self.form),
-                {"decision": "approve", "revision": number, "comment": self.nul},
+                {"decision": "approve", "revision": number, "comment": text},
             ),
-            (self.editor_client, submit_url(self.form), {"comment": self.nul}),
+            (self.editor_client, submit_url(self.form), {"comment": text}),
             (
                 self.editor_client,
                 f"{MONOGRAPH_ADMIN}{self.form.pk}/revisions/1/revert/",
-                {"reason": self.nul},
+                {"reason": text},
             ),
             (
                 self.editor_client,
                 f"{MONOGRAPH_ADMIN}{self.form.pk}/revisions/{number}/undo/",
-                {"reason": self.nul},
+                {"reason": text},
             ),
             (
                 self.reviewer_client,
                 f"{MONOGRAPH_ADMIN}{self.form.pk}/delete/",
-                {"post": "yes", "edit_summary": self.nul},
+                {"post": "yes", "edit_summary": text},
             ),
         ]
-        for client, url, data in posts:
+
+    def test_review_submit_revert_undo_and_delete_refuse_a_nul(self):
+        for client, url, data in self.posts(self.nul):
             with self.subTest(url=url):
                 response = client.post(url, data)
                 self.assertRefused(response)
                 self.assertContains(response, "Bad request", status_code=400)
+
+    def test_they_refuse_a_character_that_reorders_the_text(self):
+        for client, url, data in self.posts("Fixed \u202edesoD"):
+            with self.subTest(url=url):
+                response = client.post(url, data)
+                self.assertRefused(response)
+                self.assertContains(response, "U+202E", status_code=400)
+
+    def test_they_refuse_more_than_the_field_takes(self):
+        for client, url, data in self.posts("x" * 5001):
+            with self.subTest(url=url):
+                response = client.post(url, data)
+                self.assertRefused(response)
+                self.assertContains(response, "at most", status_code=400)
+
+    def test_a_reason_of_invisible_characters_is_no_reason(self):
+        blank = "\u200b\u200b \u2060"
+        revert = self.editor_client.post(
+            f"{MONOGRAPH_ADMIN}{self.form.pk}/revisions/1/revert/", {"reason": blank}
+        )
+        self.assertContains(revert, "Give a reason", status_code=400)
+        request_changes = self.reviewer_client.post(
+            review_url(self.form),
+            {
+                "decision": "request-changes",
+                "revision": latest_number(self.form),
+                "comment": blank,
+            },
+        )
+        self.assertContains(request_changes, "comment is required", status_code=400)
+        data = open_change_form(self.editor_client, self.form)
+        data["edit_summary"] = blank
+        data["summary"] = "Changed again."
+        save = self.editor_client.post(change_url(self.form), data)
+        self.assertContains(save, "Give an edit summary")
+        self.assertEqual(ReviewEvent.objects.count(), self.events)
+        self.assertEqual(Revision.objects.count(), self.revisions)
 
     def test_a_row_id_of_other_digits_is_no_row(self):
         response = self.editor_client.post(
