@@ -39,6 +39,7 @@ from monographs.models import (
 from monographs.permissions import can_publish
 from monographs.schema import ROW_KINDS_BY_NAME
 from monographs.services.merging import FORM
+from monographs.views.params import whole_number
 
 
 class SynonymInline(ContentInline):
@@ -651,7 +652,8 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             )
             return HttpResponseRedirect(self._url("revisions", monograph.pk))
         reason = posted_text(request, "reason")
-        if request.method == "POST" and reason:
+        stale = self._stale_confirmation(request, latest)
+        if request.method == "POST" and reason and not stale:
             try:
                 revision = services.monograph_revert(
                     form=monograph,
@@ -676,7 +678,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             target=target,
             latest=latest,
             diff=compare(document_load(latest), document_load(target)),
-            missing_reason=request.method == "POST",
+            missing_reason=request.method == "POST" and not reason,
+            stale=stale,
+            reason=reason,
         )
 
     def undo_view(self, request, object_id, number):
@@ -690,7 +694,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             messages.error(request, str(error))
             return HttpResponseRedirect(self._url("revisions", monograph.pk))
         reason = posted_text(request, "reason")
-        if request.method == "POST" and reason and not result.conflicts:
+        # With conflicts nothing can be confirmed, stale or not.
+        stale = not result.conflicts and self._stale_confirmation(request, latest)
+        if request.method == "POST" and reason and not result.conflicts and not stale:
             try:
                 revision = services.monograph_undo(
                     form=monograph,
@@ -719,9 +725,20 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             conflicts=result.conflicts,
             nothing_to_do=not result.conflicts and not diff.summary(),
             missing_reason=request.method == "POST" and not reason,
+            stale=stale,
+            reason=reason,
         )
 
-    def _confirm(self, request, monograph, *, missing_reason, **context):
+    @staticmethod
+    def _stale_confirmation(request, latest):
+        """Whether the confirmation was posted from a page showing an older
+        latest revision: what it showed would change is no longer what would.
+        (A post without the number, from an older page, is taken as stale.)"""
+        if request.method != "POST":
+            return False
+        return whole_number(request.POST.get("latest")) != latest.number
+
+    def _confirm(self, request, monograph, *, missing_reason, stale=False, **context):
         response = TemplateResponse(
             request,
             "admin/monographs/magnesiumform/confirm_revision.html",
@@ -730,11 +747,14 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 context.pop("title"),
                 monograph=monograph,
                 missing_reason=missing_reason,
+                stale=stale,
                 **context,
             ),
         )
         if missing_reason:
             response.status_code = 400
+        elif stale:
+            response.status_code = 409
         return response
 
     def deleted_view(self, request):

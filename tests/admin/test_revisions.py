@@ -590,6 +590,40 @@ class RevertConfirmationTests(MonographSetup, TestCase):
         self.form.refresh_from_db()
         self.assertEqual(self.form.summary, "Rewritten summary.")
 
+    def test_a_revert_confirmed_after_a_later_save_shows_the_changes_again(self):
+        action, data = confirm(self.client, self.form.pk, self.first_revision.number)
+        # Meanwhile another editor saves: the page showed a diff without it.
+        other = open_change_form(self.client, self.form)
+        other.update(dosage_notes="A note saved meanwhile.", edit_summary="Meanwhile")
+        self.assertEqual(
+            self.client.post(change_url(self.form), other).status_code, 302
+        )
+        revisions = Revision.objects.count()
+
+        response = self.client.post(action, data)
+
+        self.assertContains(response, "after you opened this page", status_code=409)
+        self.assertContains(response, "A note saved meanwhile.", status_code=409)
+        self.assertContains(
+            response, 'value="Back to the reviewed text"', status_code=409
+        )
+        self.assertEqual(Revision.objects.count(), revisions)
+        # Confirmed from the page as it is now, it is done.
+        _, again = find_form(response, 'name="reason"')
+        done = self.client.post(action, again, follow=True)
+        self.assertContains(done, "is back to revision")
+
+    def test_an_undo_confirmed_after_a_later_save_shows_the_changes_again(self):
+        number = Revision.objects.latest_number(self.form.pk)
+        action, data = confirm(self.client, self.form.pk, number, verb="undo")
+        other = open_change_form(self.client, self.form)
+        other.update(usage="Usage saved meanwhile.", edit_summary="Meanwhile")
+        self.client.post(change_url(self.form), other)
+        revisions = Revision.objects.count()
+        response = self.client.post(action, data)
+        self.assertContains(response, "after you opened this page", status_code=409)
+        self.assertEqual(Revision.objects.count(), revisions)
+
     def test_revert_is_not_offered_to_what_the_monograph_already_holds(self):
         latest = Revision.objects.latest_number(self.form.pk)
         page = self.client.get(revisions_url(self.form.pk))
