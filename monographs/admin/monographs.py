@@ -1,5 +1,7 @@
+import re
+
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -37,7 +39,7 @@ from monographs.models import (
     Synonym,
 )
 from monographs.permissions import can_publish
-from monographs.schema import ROW_KINDS_BY_NAME
+from monographs.schema import ROW_KINDS_BY_NAME, normalize_text
 from monographs.services.merging import FORM
 from monographs.views.params import whole_number
 
@@ -446,6 +448,10 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         monograph = self.get_object(request, object_id)
+        if monograph is None and request.method == "POST":
+            deleted = self._deleted_while_editing(request, object_id)
+            if deleted is not None:
+                return deleted
         extra_context = extra_context or {}
         if monograph is not None:
             status = MagnesiumForm.Status(monograph.status)
@@ -729,6 +735,45 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             reason=reason,
         )
 
+    def _deleted_while_editing(self, request, object_id):
+        """A save posted after the monograph was deleted: the page says who
+        deleted it and why, and gives back every text the editor typed (409).
+        Django's admin would redirect to the index, the typing lost."""
+        form_id = whole_number(object_id)
+        deletion = (
+            Revision.objects.for_form(form_id)
+            .filter(deleted=True)
+            .order_by("-number")
+            .first()
+            if form_id is not None
+            else None
+        )
+        if deletion is None or not self.has_change_permission(request):
+            return None
+        before = (
+            Revision.objects.with_document()
+            .for_form(form_id)
+            .filter(deleted=False)
+            .order_by("-number")
+            .first()
+        )
+        typed = _typed_changes(
+            request.POST, document_load(before) if before is not None else None
+        )
+        response = TemplateResponse(
+            request,
+            "admin/monographs/magnesiumform/deleted_while_editing.html",
+            self._context(
+                request,
+                f"{deletion.name} was deleted while you edited it",
+                deletion=deletion,
+                typed=typed,
+                can_recover=self.has_delete_permission(request),
+            ),
+        )
+        response.status_code = 409
+        return response
+
     @staticmethod
     def _stale_confirmation(request, latest):
         """Whether the confirmation was posted from a page showing an older
@@ -791,3 +836,54 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         return HttpResponseRedirect(
             reverse("admin:monographs_magnesiumform_change", args=[monograph.pk])
         )
+
+
+# What a change form posts besides what the editor typed.
+_NOT_TYPED_RE = re.compile(
+    r"csrfmiddlewaretoken|base_revision|merge_.*|_save.*|_continue|_addanother"
+    r"|.*__prefix__.*|.*-(TOTAL_FORMS|INITIAL_FORMS|MIN_NUM_FORMS|MAX_NUM_FORMS|"
+    r"id|form|position|DELETE|citations)"
+)
+_ROW_FIELD_RE = re.compile(r"(\w+?)-(\d+)-(\w+)")
+
+
+def _typed_changes(post, state):
+    """[(label, value)] of what a change form posted that differs from the
+    monograph as ``state`` held it (all of it if ``state`` is None)."""
+    rows = (
+        {
+            kind.name: (kind, {row.pk: row for row in found})
+            for kind, found in state.rows()
+        }
+        if state is not None
+        else {}
+    )
+    typed = []
+    for name, value in post.items():
+        if not value.strip() or _NOT_TYPED_RE.fullmatch(name):
+            continue
+        row_field = _ROW_FIELD_RE.fullmatch(name)
+        if row_field:
+            prefix, index, field_name = row_field.groups()
+            kind, by_id = rows.get(prefix, (None, {}))
+            row_id = whole_number(post.get(f"{prefix}-{index}-id"))
+            instance = by_id.get(row_id)
+            model = kind.model if kind is not None else None
+            where = f"{kind.label if kind else prefix} {int(index) + 1}: "
+        else:
+            field_name, instance = name, state.form if state is not None else None
+            model, where = MagnesiumForm, ""
+        try:
+            field = model._meta.get_field(field_name) if model else None
+        except FieldDoesNotExist:
+            field = None
+        label = capfirst(field.verbose_name if field else field_name.replace("_", " "))
+        label = f"{where}{label}"
+        if instance is not None and field is not None:
+            held = getattr(instance, field.attname)
+            if normalize_text(str(held if held is not None else "")) == normalize_text(
+                value
+            ):
+                continue
+        typed.append((label, value))
+    return typed

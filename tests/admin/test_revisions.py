@@ -4,6 +4,7 @@ Edit summaries, history, revert and recovery of monographs, through the admin.
 
 from django.test import Client, TestCase
 
+from monographs import services
 from monographs.history import change_context
 from monographs.models import (
     FAQ,
@@ -376,6 +377,41 @@ def confirm(client, form_id, number, reason="Back to the reviewed text", verb="r
     action, data = find_form(page, 'name="reason"')
     data["reason"] = reason
     return action, data
+
+
+class DeletedWhileEditingTests(MonographSetup, TestCase):
+    def test_a_save_after_the_deletion_says_who_deleted_it_and_keeps_the_typing(self):
+        data = open_change_form(self.client, self.form)
+        data["summary"] = "My long careful rewrite of the summary."
+        data["faqs-0-answer"] = "My new answer."
+        data["edit_summary"] = "Rewrote the summary"
+        services.monograph_delete(
+            form=self.form, user=self.superuser, reason="Duplicate monograph"
+        )
+        before = recorded_counts()
+
+        response = self.client.post(change_url(self.form), data)
+
+        self.assertContains(
+            response, "was deleted while you edited it", status_code=409
+        )
+        self.assertContains(response, "Duplicate monograph", status_code=409)
+        for typed in (
+            "My long careful rewrite of the summary.",
+            "My new answer.",
+            "Rewrote the summary",
+        ):
+            self.assertContains(response, typed, status_code=409)
+        # Only what the editor changed: not what the monograph held already.
+        self.assertNotContains(response, "Can I take it with food?", status_code=409)
+        self.assertNotContains(response, "__prefix__", status_code=409)
+        self.assertContains(response, "FAQs 1: Answer", status_code=409)
+        self.assertEqual(recorded_counts(), before)
+        self.assertFalse(MagnesiumForm.objects.filter(pk=self.form.pk).exists())
+
+    def test_a_monograph_that_never_existed_is_still_djangos_answer(self):
+        response = self.client.post(f"{MONOGRAPH_ADMIN}987654/change/", {})
+        self.assertEqual(response.status_code, 302)
 
 
 class RevertTests(MonographSetup, TestCase):
