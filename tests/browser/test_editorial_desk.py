@@ -108,6 +108,22 @@ class ConflictJourneyTests:
         assert len(session.dialogs) == 1
         assert not [m for m in session.console_errors if "Content Security" in m]
 
+    def test_a_page_back_from_an_unsaved_post_warns_before_leaving(
+        self, seeded, live_server, sessions
+    ):
+        EditorFactory(username="ed")
+        session, page = logged_in(sessions, live_server, "ed")
+        url = change_url(live_server, glycinate())
+        page.goto(url)
+        page.fill("#id_summary", "Typed, not saved.")
+        # No edit summary: nothing is saved, and the page holds the typing.
+        page.click("button[name=_continue]")
+        expect(page.locator("#error-summary")).to_be_visible()
+        page.click(".object-tools >> text=Revisions")
+        page.wait_for_timeout(500)
+        assert len(session.dialogs) == 1
+        expect(page.locator("#id_summary")).to_have_value("Typed, not saved.")
+
 
 class PreviewJourneyTests:
     def test_no_previews_on_load_and_one_in_a_new_row(
