@@ -335,9 +335,12 @@ class ChangesFeed(Feed):
 
     def item_link(self, revision):
         if revision.is_deletion:
-            return cached_reverse(
+            # Its row in the history: a deletion has no page of its own, and
+            # each deletion needs an address (and so an atom:id) of its own.
+            history = cached_reverse(
                 "monographs:form-history", (revision.shown_form.slug,)
             )
+            return f"{history}#revision-{revision.number}"
         return reverse(
             "monographs:revision-detail",
             args=[revision.shown_form.slug, revision.number],
