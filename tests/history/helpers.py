@@ -69,7 +69,7 @@ def page_text(response):
     return text_of(response.content.decode())
 
 
-ROW_RE = re.compile(r"<tr>(.*?)</tr>", re.S)
+ROW_RE = re.compile(r"<tr(?: [^>]*)?>(.*?)</tr>", re.S)
 REVISION_CELL_RE = re.compile(
     r'<th scope="row"><a href="[^"]*/revisions/(\d+)/">\d+</a></th>'
 )
