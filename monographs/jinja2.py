@@ -63,6 +63,7 @@ def environment(**options):
         iso=tags.iso,
         vancouver=tags.vancouver_filter,
         elemental_mg=tags.elemental_mg,
+        percent=tags.percent,
         markdown=tags.markdown,
         index=tags.index,
     )

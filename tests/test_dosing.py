@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 
 from monographs.calculator import CalculatorError, calculate, example_hydrate
@@ -145,7 +145,7 @@ class HydrateTests(TestCase):
         self.assertEqual(
             rows,
             [
-                ["MgSO4 (anhydrous)", "20.20%", "101 mg"],
+                ["MgSO4 (anhydrous)", "20.2%", "101 mg"],
                 ["MgSO4·7H2O (heptahydrate) (Epsom salt)", "9.9%", "50 mg"],
             ],
         )
@@ -248,3 +248,29 @@ class StudyAdminTests(TestCase):
         options = [words(option) for option in select.find_all("option")]
         self.assertIn("Own use", options)
         self.assertNotIn("Other", options)
+
+
+class ShownFiguresTests(SimpleTestCase):
+    def test_percentages_are_shown_as_the_reference_writes_them(self):
+        from monographs.templatetags.monographs import percent
+
+        for stored, shown in [
+            (Decimal("14.10"), "14.1"),
+            (Decimal("12.00"), "12.0"),
+            (Decimal("60.30"), "60.3"),
+            (Decimal("8.25"), "8.25"),
+            (Decimal("100.00"), "100.0"),
+            ("16.20", "16.2"),
+        ]:
+            with self.subTest(stored=stored):
+                self.assertEqual(percent(stored), shown)
+
+    def test_elemental_mg_rounds_halves_up(self):
+        from types import SimpleNamespace
+
+        from monographs.templatetags.monographs import elemental_mg
+
+        glycinate = SimpleNamespace(elemental_mg_in=lambda mg: Decimal("70.5"))
+        orotate = SimpleNamespace(elemental_mg_in=lambda mg: Decimal("36.5"))
+        self.assertEqual(elemental_mg(glycinate, 500), 71)
+        self.assertEqual(elemental_mg(orotate, 500), 37)

@@ -91,6 +91,23 @@ class SeedLoadTests(TestCase):
         for citation in Citation.objects.all():
             citation.full_clean()
 
+    def test_no_page_cites_what_the_reference_says_to_complete_first(self):
+        """citations.md: lindberg1990 had only its PMID checked, "fill the rest
+        from PubMed before citing"; slutsky2010 its PMID, journal and year."""
+        from monographs.selectors import published_citations
+
+        cited = {use.citation.key for use in published_citations().values()}
+        self.assertNotIn("lindberg1990", cited)
+        slutsky = Citation.objects.get(key="slutsky2010")
+        self.assertEqual((slutsky.authors, slutsky.title), ("", ""))
+        lindberg = Citation.objects.get(key="lindberg1990")
+        self.assertEqual((lindberg.authors, lindberg.year), ("", None))
+
+    def test_no_dose_without_a_source_above_the_upper_limit(self):
+        glycinate = MagnesiumForm.objects.get(slug="magnesium-glycinate")
+        self.assertNotIn("100–400 mg", glycinate.dosage_notes)
+        self.assertNotIn("twice daily", glycinate.dosage_notes)
+
     def test_every_marker_in_the_seed_resolves(self):
         from monographs.markdown import citation_keys
 

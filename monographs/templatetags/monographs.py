@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -22,8 +24,21 @@ def vancouver_filter(citation):
 
 @register.filter
 def elemental_mg(form, salt_mg):
-    """Elemental magnesium in ``salt_mg`` mg of the form, rounded to a whole mg."""
-    return round(form.elemental_mg_in(salt_mg))
+    """Elemental magnesium in ``salt_mg`` mg of the form, to a whole mg,
+    halves rounded up as readers round (Python's round() takes 70.5 to 70)."""
+    value = Decimal(str(form.elemental_mg_in(salt_mg)))
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@register.filter
+def percent(value):
+    """A stored percentage as the reference writes it: "14.1", not the
+    column's "14.10"; "12.0" for a whole number; more decimals only where
+    the value has them ("8.25")."""
+    if value is None or value == "":
+        return ""
+    text = format(Decimal(str(value)).normalize(), "f")
+    return text if "." in text else f"{text}.0"
 
 
 @register.filter

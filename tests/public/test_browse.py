@@ -260,14 +260,14 @@ class FormListTests(BrowseFixtureMixin, TestCase):
         self.assertEqual(
             rows,
             [
-                ["Magnesium citrate", "Organic salt", "16.20", "Not yet covered"],
+                ["Magnesium citrate", "Organic salt", "16.2", "Not yet covered"],
                 [
                     "Magnesium glycinate",
                     "Amino-acid chelate",
-                    "14.10",
+                    "14.1",
                     "Gentle on the gut.",
                 ],
-                ["Magnesium oxide", "Inorganic", "60.30", "Often loosens stools."],
+                ["Magnesium oxide", "Inorganic", "60.3", "Often loosens stools."],
             ],
         )
         self.assertIsNotNone(table.find("a", href="/forms/magnesium-oxide/"))
@@ -284,7 +284,7 @@ class FormListTests(BrowseFixtureMixin, TestCase):
         )
         self.assertEqual(
             [value.text() for value in chart.find_all(class_="chart-value")],
-            ["60.30%", "16.20%", "14.10%"],
+            ["60.3%", "16.2%", "14.1%"],
         )
 
     def test_chart_bars_are_proportional(self):
@@ -344,7 +344,7 @@ class FormCompareTests(BrowseFixtureMixin, TestCase):
             cells(row)[0]: cells(row)[1:] for row in table.find("tbody").find_all("tr")
         }
         self.assertEqual(rows["Category"], ["Inorganic", "Amino-acid chelate"])
-        self.assertEqual(rows["Elemental Mg (% by weight)"], ["60.30", "14.10"])
+        self.assertEqual(rows["Elemental Mg (% by weight)"], ["60.3", "14.1"])
         self.assertEqual(rows["Absorption"], ["Poorly absorbed.", "Well absorbed."])
         self.assertEqual(
             rows["Gut tolerability"], ["Often loosens stools.", "Gentle on the gut."]

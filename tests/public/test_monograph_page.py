@@ -226,7 +226,7 @@ class MonographPageTests(TestCase):
         about = self.section("about")
         self.assertIn("Amino-acid chelate", about.text())
         self.assertIn("Mg(C2H4NO2)2", about.text())
-        self.assertIn("12.00% by weight", about.text())
+        self.assertIn("12.0% by weight", about.text())
 
     def test_each_use_shows_its_grade_statement_tally_and_applicability(self):
         expected = {
@@ -295,7 +295,7 @@ class MonographPageTests(TestCase):
     def test_worked_conversion_from_salt_weight(self):
         dosing = self.section("label-weight")
         self.assertIn(
-            "Magnesium glycinate is 12.00% magnesium by weight, so 500 mg of it "
+            "Magnesium glycinate is 12.0% magnesium by weight, so 500 mg of it "
             "holds about 60 mg of elemental magnesium, and 1,000 mg about 120 mg.",
             dosing.text(),
         )
