@@ -244,6 +244,11 @@ class InteractionListTests(BrowseFixtureMixin, TestCase):
         self.assertEqual(self.rows[0][4], "Magnesium oxide")
         self.assertEqual(self.rows[1][4], "All forms")
 
+    def test_the_significance_is_said_to_be_mgrefs_own_rating(self):
+        # No source rates these interactions: mgref rates the advice they give.
+        self.assertContains(self.response, "<strong>mgref’s own rating</strong>")
+        self.assertContains(self.response, "not a rating those sources publish")
+
     def test_unpublished_interactions_are_left_out(self):
         self.assertNotContains(self.response, "Secret drug class")
         self.assertNotContains(self.response, "Magnesium secretate")
