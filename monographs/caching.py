@@ -354,16 +354,19 @@ def accepted_encoding(request):
         quality = 1.0
         for parameter in parameters.split(";"):
             key, _, value = parameter.strip().partition("=")
-            if key == "q":
+            if key.strip().lower() == "q":  # case-insensitive (RFC 9110, 12.4.2)
                 try:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
         offered[name.strip().lower()] = quality
+    # The client's weights decide; between equals, ours (Brotli first).
+    best, best_quality = "", 0.0
     for encoding in ENCODINGS:
-        if offered.get(encoding, offered.get("*", 0.0)) > 0:
-            return encoding
-    return ""
+        quality = offered.get(encoding, offered.get("*", 0.0))
+        if quality > best_quality:
+            best, best_quality = encoding, quality
+    return best
 
 
 # Request headers that can make an answer conditional (304 or 412).

@@ -722,3 +722,25 @@ class PreconditionTests(TestCase):
         self.assertEqual(response.status_code, 304)
         self.assertEqual(response["ETag"], etag)
         self.assertIn("public", response["Cache-Control"])
+
+
+class AcceptEncodingTests(SimpleTestCase):
+    def test_the_clients_weights_choose_the_encoding(self):
+        from django.test import RequestFactory
+
+        from monographs.caching import accepted_encoding
+
+        for header, expected in [
+            ("gzip, deflate, br, zstd", "br"),
+            ("gzip", "gzip"),
+            ("gzip;q=1, br;q=0.001", "gzip"),
+            ("br;Q=0, gzip;Q=0", ""),
+            ("br;q=0, *", "gzip"),
+            ("identity", ""),
+            ("*;q=0", ""),
+            ("br;q=abc, gzip", "gzip"),
+            ("", ""),
+        ]:
+            with self.subTest(header=header):
+                request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=header)
+                self.assertEqual(accepted_encoding(request), expected)

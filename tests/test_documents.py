@@ -236,10 +236,13 @@ class CrlfResubmissionTests(TestCase):
         self.assertIn("\r\n", data["summary"])
         data["edit_summary"] = "Looked at it"
         before = Revision.objects.count()
-        response = self.client.post(change_url(self.form), data)
-        self.assertEqual(response.status_code, 302)
+        response = self.client.post(change_url(self.form), data, follow=True)
+        self.assertEqual(response.redirect_chain[0][1], 302)
         self.assertEqual(Revision.objects.count(), before)
         self.assertEqual(self.form.status, MagnesiumForm.Status.PUBLISHED)
+        # Said as it is, not "was changed successfully".
+        self.assertContains(response, "Nothing was changed, so no revision was saved.")
+        self.assertNotContains(response, "changed successfully")
 
 
 class PermalinkImmutabilityTests(TestCase):

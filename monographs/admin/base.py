@@ -99,22 +99,45 @@ class ContentAdmin(SimpleHistoryAdmin):
         if request.method != "POST":
             return super().changeform_view(request, object_id, form_url, extra_context)
         reason = request.POST.get("edit_summary", "").strip()
-        # The revision is written when the context ends: inside the
-        # transaction, so that a save completes with its revision or not at all.
-        with transaction.atomic():
-            with change_context(reason=reason, user=request.user):
-                merged = self.merge_post(request, object_id) if object_id else {}
-                if isinstance(merged, HttpResponseBase):
-                    return merged
-                extra_context = {**(extra_context or {}), **merged}
-                response = super().changeform_view(
-                    request, object_id, form_url, extra_context
+        # Messages wait for the revision: whether the save wrote one decides
+        # what to say (see saved_messages).
+        request.mgref_messages = deferred = []
+        try:
+            # The revision is written when the context ends: inside the
+            # transaction, so that a save completes with its revision or not at all.
+            with transaction.atomic():
+                with change_context(reason=reason, user=request.user) as context:
+                    merged = self.merge_post(request, object_id) if object_id else {}
+                    if isinstance(merged, HttpResponseBase):
+                        return merged
+                    extra_context = {**(extra_context or {}), **merged}
+                    response = super().changeform_view(
+                        request, object_id, form_url, extra_context
+                    )
+                deferred[:] = self.saved_messages(
+                    deferred, object_id=object_id, revisions=context.revisions
                 )
-            # The save's revision is written now: steps that need it (save
-            # and submit) run here, in the same transaction.
-            for step in getattr(request, "_after_revision", []):
-                step()
-            return response
+                # The save's revision is written now: steps that need it (save
+                # and submit) run here, in the same transaction.
+                for step in getattr(request, "_after_revision", []):
+                    step()
+                return response
+        finally:
+            del request.mgref_messages
+            for message, level, args, kwargs in deferred:
+                super().message_user(request, message, level, *args, **kwargs)
+
+    def saved_messages(self, deferred, *, object_id, revisions):
+        """The messages of a save, once its revisions are known: [(message,
+        level, args, kwargs)] as message_user was called."""
+        return deferred
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        deferred = getattr(request, "mgref_messages", None)
+        if deferred is None:
+            super().message_user(request, message, level, *args, **kwargs)
+        else:
+            deferred.append((message, level, args, kwargs))
 
     def merge_post(self, request, object_id):
         """Rewrite a post made from an older revision (see admin.merge)."""

@@ -446,6 +446,20 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 request, f"{monograph} was saved and submitted for review."
             )
 
+    def saved_messages(self, deferred, *, object_id, revisions):
+        """A save of a monograph that wrote no revision says so, instead of
+        Django's "was changed successfully" (as a CRLF resubmission, or an
+        untouched form with a summary, writes none)."""
+        form_id = whole_number(object_id)
+        if form_id is None or form_id in revisions:
+            return deferred
+        return [
+            (NOTHING_CHANGED, messages.INFO, (), {})
+            if level == messages.SUCCESS
+            else (message, level, args, kwargs)
+            for message, level, args, kwargs in deferred
+        ]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         monograph = self.get_object(request, object_id)
         if monograph is None and request.method == "POST":
@@ -837,6 +851,8 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             reverse("admin:monographs_magnesiumform_change", args=[monograph.pk])
         )
 
+
+NOTHING_CHANGED = "Nothing was changed, so no revision was saved."
 
 # What a change form posts besides what the editor typed.
 _NOT_TYPED_RE = re.compile(
