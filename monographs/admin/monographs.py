@@ -524,6 +524,11 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         )
 
     def review_view(self, request, object_id):
+        if request.method == "POST" and self.get_object(request, object_id) is None:
+            # Deleted while the reviewer read it: say so, comment kept.
+            deleted = self._deleted_while_editing(request, object_id)
+            if deleted is not None:
+                return deleted
         monograph = self._get_monograph(request, object_id)
         if request.method == "POST":
             if not can_publish(request.user):
@@ -762,7 +767,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             if form_id is not None
             else None
         )
-        if deletion is None or not self.has_change_permission(request):
+        if deletion is None or not self.has_view_permission(request):
             return None
         before = (
             Revision.objects.with_document()
@@ -779,7 +784,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             "admin/monographs/magnesiumform/deleted_while_editing.html",
             self._context(
                 request,
-                f"{deletion.name} was deleted while you edited it",
+                f"{deletion.name} was deleted meanwhile",
                 deletion=deletion,
                 typed=typed,
                 can_recover=self.has_delete_permission(request),
@@ -857,6 +862,7 @@ NOTHING_CHANGED = "Nothing was changed, so no revision was saved."
 # What a change form posts besides what the editor typed.
 _NOT_TYPED_RE = re.compile(
     r"csrfmiddlewaretoken|base_revision|merge_.*|_save.*|_continue|_addanother"
+    r"|decision|revision"
     r"|.*__prefix__.*|.*-(TOTAL_FORMS|INITIAL_FORMS|MIN_NUM_FORMS|MAX_NUM_FORMS|"
     r"id|form|position|DELETE|citations)"
 )

@@ -392,9 +392,7 @@ class DeletedWhileEditingTests(MonographSetup, TestCase):
 
         response = self.client.post(change_url(self.form), data)
 
-        self.assertContains(
-            response, "was deleted while you edited it", status_code=409
-        )
+        self.assertContains(response, "was deleted meanwhile", status_code=409)
         self.assertContains(response, "Duplicate monograph", status_code=409)
         for typed in (
             "My long careful rewrite of the summary.",
@@ -408,6 +406,24 @@ class DeletedWhileEditingTests(MonographSetup, TestCase):
         self.assertContains(response, "FAQs 1: Answer", status_code=409)
         self.assertEqual(recorded_counts(), before)
         self.assertFalse(MagnesiumForm.objects.filter(pk=self.form.pk).exists())
+
+    def test_a_review_posted_after_the_deletion_keeps_the_comment(self):
+        self.client.force_login(self.reviewer)
+        number = Revision.objects.latest_number(self.form.pk)
+        services.monograph_delete(
+            form=self.form, user=self.superuser, reason="Duplicate monograph"
+        )
+        response = self.client.post(
+            f"{MONOGRAPH_ADMIN}{self.form.pk}/review/",
+            {
+                "decision": "approve",
+                "revision": number,
+                "comment": "Checked every dose.",
+            },
+        )
+        self.assertContains(response, "was deleted meanwhile", status_code=409)
+        self.assertContains(response, "Checked every dose.", status_code=409)
+        self.assertNotContains(response, ">approve<", status_code=409)
 
     def test_a_monograph_that_never_existed_is_still_djangos_answer(self):
         response = self.client.post(f"{MONOGRAPH_ADMIN}987654/change/", {})
