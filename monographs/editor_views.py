@@ -32,6 +32,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from monographs.markdown import markdownify
 from monographs.permissions import can_edit
+from monographs.schema import normalize_text
 
 UPLOAD_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 # Phones write JPEGs with extra images appended (MPO); the first is kept.
@@ -63,7 +64,10 @@ def editor_required(view):
 @require_POST
 @editor_required
 def markdown_preview(request):
-    return HttpResponse(markdownify(request.POST.get("content", "")))
+    # The text as it will be stored (monographs.schema.normalize_text): two
+    # trailing spaces, a hard line break to Markdown, do not survive a save,
+    # so the preview must not show one either.
+    return HttpResponse(markdownify(normalize_text(request.POST.get("content", ""))))
 
 
 class UploadRefused(Exception):

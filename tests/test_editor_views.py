@@ -79,6 +79,13 @@ class MarkdownPreviewTests(TestCase):
         self.assertIn('href="#ref-1"', body)
         self.assertNotIn("[@", body)
 
+    def test_the_preview_shows_the_text_as_it_will_be_saved(self):
+        """Saving strips trailing whitespace: no hard line break in the preview
+        that the saved page would not have."""
+        self.client.force_login(self.staff)
+        response = self.client.post(PREVIEW_URL, {"content": "Line one  \r\nLine two"})
+        self.assertEqual(response.content.decode(), "<p>Line one\nLine two</p>")
+
     def test_staff_preview_is_sanitized(self):
         self.client.force_login(self.staff)
         response = self.client.post(
