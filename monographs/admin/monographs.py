@@ -769,13 +769,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         )
         if deletion is None or not self.has_view_permission(request):
             return None
-        before = (
-            Revision.objects.with_document()
-            .for_form(form_id)
-            .filter(deleted=False)
-            .order_by("-number")
-            .first()
-        )
+        before = Revision.objects.with_document().latest_content_for(form_id)
         typed = _typed_changes(
             request.POST, document_load(before) if before is not None else None
         )

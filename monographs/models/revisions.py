@@ -25,6 +25,11 @@ class RevisionQuerySet(models.QuerySet):
     def latest_for(self, form_id):
         return self.for_form(form_id).order_by("-number").first()
 
+    def latest_content_for(self, form_id):
+        """The latest revision that holds the monograph: before its deletion,
+        what recovery restores."""
+        return self.for_form(form_id).filter(deleted=False).order_by("-number").first()
+
 
 class RevisionManager(models.Manager.from_queryset(RevisionQuerySet)):
     def get_queryset(self):

@@ -358,13 +358,7 @@ def monograph_recover(*, form_id, user):
     """Recreate a deleted monograph as it was before deletion, as a draft."""
     if MagnesiumForm.objects.filter(pk=form_id).exists():
         raise WorkflowError("This monograph has not been deleted.")
-    before = (
-        Revision.objects.with_document()
-        .for_form(form_id)
-        .exclude(deleted=True)
-        .order_by("-number")
-        .first()
-    )
+    before = Revision.objects.with_document().latest_content_for(form_id)
     if before is None:
         raise WorkflowError("There is no saved state of this monograph to recover.")
     holder = MagnesiumForm.objects.filter(
