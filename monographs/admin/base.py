@@ -122,6 +122,9 @@ class ContentAdmin(SimpleHistoryAdmin):
                 for step in getattr(request, "_after_revision", []):
                     step()
                 return response
+        except BaseException:
+            deferred.clear()  # Nothing was saved: no "changed successfully".
+            raise
         finally:
             del request.mgref_messages
             for message, level, args, kwargs in deferred:
