@@ -114,6 +114,11 @@ class Revision(models.Model):
 
     class Meta:
         ordering = ["form_id", "-number"]
+        indexes = [
+            # Who keeps an address (forms.kept_slug_owner), on every save of a
+            # monograph and every imported file: a scan of all revisions else.
+            models.Index(fields=["slug"], name="revision_slug_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["form", "number"], name="revision_number_unique_per_form"
