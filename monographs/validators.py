@@ -28,3 +28,11 @@ def validate_no_bidi_controls(value):
             f"the text around it (U+{ord(found.group()):04X}): remove it.",
             code="bidi_control",
         )
+
+
+def refuse_bidi_name(instance):
+    """For a model's clean(): its ``name`` holds no bidi control."""
+    try:
+        validate_no_bidi_controls(instance.name)
+    except ValidationError as error:
+        raise ValidationError({"name": error}) from None

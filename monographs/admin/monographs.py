@@ -759,15 +759,11 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         deleted it and why, and gives back every text the editor typed (409).
         Django's admin would redirect to the index, the typing lost."""
         form_id = whole_number(object_id)
-        deletion = (
-            Revision.objects.for_form(form_id)
-            .filter(deleted=True)
-            .order_by("-number")
-            .first()
-            if form_id is not None
-            else None
-        )
-        if deletion is None or not self.has_view_permission(request):
+        # A deleted monograph's latest revision is its deletion.
+        deletion = Revision.objects.latest_for(form_id) if form_id is not None else None
+        if deletion is None or not deletion.deleted:
+            return None
+        if not self.has_view_permission(request):
             return None
         before = Revision.objects.with_document().latest_content_for(form_id)
         typed = _typed_changes(

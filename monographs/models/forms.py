@@ -5,7 +5,7 @@ from django.utils.text import slugify
 from monographs.history import MonographHistory
 from monographs.reference import SALTS, SALTS_BY_KEY
 from monographs.reversing import cached_reverse
-from monographs.validators import validate_no_bidi_controls
+from monographs.validators import refuse_bidi_name
 
 from .fields import MarkdownField
 
@@ -229,7 +229,7 @@ class MagnesiumForm(models.Model):
 
     def clean(self):
         super().clean()
-        _refuse_bidi_name(self)
+        refuse_bidi_name(self)
         if self.elemental_mg_percent is not None and not (
             0 < self.elemental_mg_percent <= 100
         ):
@@ -285,7 +285,7 @@ class Synonym(models.Model):
 
     def clean(self):
         super().clean()
-        _refuse_bidi_name(self)
+        refuse_bidi_name(self)
         if self.slug and MagnesiumForm.objects.filter(slug=self.slug).exists():
             raise ValidationError({"slug": "A form already has this slug."})
         if self.slug:
@@ -311,13 +311,6 @@ def kept_slug_owner(slug, *, form_id=None):
         .values_list("name", "form_id")
         .first()
     )
-
-
-def _refuse_bidi_name(instance):
-    try:
-        validate_no_bidi_controls(instance.name)
-    except ValidationError as error:
-        raise ValidationError({"name": error}) from None
 
 
 def _refuse_kept_slug(slug, *, form_id):

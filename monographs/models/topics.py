@@ -1,9 +1,8 @@
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from monographs.history import ContentHistory
 from monographs.reversing import cached_reverse
-from monographs.validators import validate_no_bidi_controls
+from monographs.validators import refuse_bidi_name
 
 from .fields import MarkdownField
 
@@ -32,7 +31,7 @@ class Indication(models.Model):
 
     def clean(self):
         super().clean()
-        _refuse_bidi_name(self)
+        refuse_bidi_name(self)
 
 
 class SideEffect(models.Model):
@@ -57,11 +56,4 @@ class SideEffect(models.Model):
 
     def clean(self):
         super().clean()
-        _refuse_bidi_name(self)
-
-
-def _refuse_bidi_name(topic):
-    try:
-        validate_no_bidi_controls(topic.name)
-    except ValidationError as error:
-        raise ValidationError({"name": error}) from None
+        refuse_bidi_name(self)
