@@ -22,8 +22,10 @@ SUBSTITUTABLE = (Exact, In)
 
 def _placeholder(index):
     """A value no row has, recognisable among a compiled query's parameters
-    whether the field kept it as a number or made it text."""
-    return -987_654_321 - index
+    whether the field kept it as a number or made it text. Positive and
+    within 32 bits: Django compiles a value outside an integer column's range
+    (a negative number on a PositiveIntegerField) to a query matching nothing."""
+    return 1_987_654_321 + index
 
 
 def _lookups(node):
@@ -53,8 +55,8 @@ class PreparedValues:
     """A ``values()`` QuerySet compiled once per database alias, run many times.
 
     ``build(parameter)`` returns the QuerySet. With ``many``, the parameter
-    is a list (for an ``__in`` lookup) and the query is compiled once per
-    length of list.
+    is a list (for an ``__in`` lookup, or one value per lookup) and the
+    query is compiled once per length of list.
     """
 
     def __init__(self, build, *, many=False):

@@ -248,19 +248,47 @@ def revision_approval(revision):
     )
 
 
+@functools.cache
+def _approved_revision_query():
+    """Revision n of a monograph with its latest public review event and its
+    author's names, compiled once (monographs.prepared)."""
+    User = Revision.user.field.related_model
+    return PreparedValues(
+        lambda form_and_number: (
+            ReviewEvent.objects.filter(
+                form_id=form_and_number[0],
+                revision__number=form_and_number[1],
+                action__in=ReviewEvent.PUBLIC,
+            )
+            .order_by("-created_at", "-pk")
+            .values(
+                *(field.attname for field in ReviewEvent._meta.concrete_fields),
+                *(f"revision__{f.attname}" for f in Revision._meta.concrete_fields),
+                # What a revision's author_name reads; nothing else of the account.
+                *(
+                    f"revision__user__{name}"
+                    for name in (User._meta.pk.attname, "first_name", "last_name")
+                ),
+            )[:1]
+        ),
+        many=True,
+    )
+
+
 def approved_revision(form_id, number):
     """Revision ``number`` of a monograph, if readers may open it, with its
     review event (approval or withdrawal): one query."""
-    event = (
-        ReviewEvent.objects.filter(
-            form_id=form_id,
-            revision__number=number,
-            action__in=ReviewEvent.PUBLIC,
-        )
-        .select_related("revision", "revision__user", "user")
-        .order_by("-created_at", "-pk")
-        .first()
+    rows = _approved_revision_query().run(
+        [form_id, number], using=router.db_for_read(ReviewEvent)
     )
-    if event is None:
+    if not rows:
         return None, None
-    return event.revision, event
+    event = _from_values(ReviewEvent, rows[0])
+    revision = _from_values(Revision, rows[0], "revision__")
+    ReviewEvent.revision.field.set_cached_value(event, revision)
+    if revision.user_id is not None:
+        user = _from_values(
+            Revision.user.field.related_model, rows[0], "revision__user__"
+        )
+        Revision.user.field.set_cached_value(revision, user)
+    return revision, event

@@ -95,6 +95,26 @@ class PreparedValuesTests(TestCase):
         with self.assertNumQueries(0):
             self.assertEqual(prepared.run([]), [])
 
+    def test_one_value_per_lookup_on_positive_integer_columns(self):
+        # Revision.number is a PositiveIntegerField: a placeholder outside its
+        # range would compile to a query matching nothing.
+        revisions = list(Revision.objects.filter(form=self.form))
+        self.assertGreater(len(revisions), 1)
+
+        def revision(form_and_number):
+            return Revision.objects.filter(
+                form_id=form_and_number[0], number=form_and_number[1]
+            ).values("pk")
+
+        prepared = PreparedValues(revision, many=True)
+        for expected in revisions:
+            with self.subTest(number=expected.number):
+                self.assertEqual(
+                    prepared.run([self.form.pk, expected.number]),
+                    [{"pk": expected.pk}],
+                )
+        self.assertEqual(prepared.run([self.other.pk, revisions[0].number]), [])
+
     def test_names_follow_the_select_with_annotations_mixed_in(self):
         def build(pk):
             return (
