@@ -576,8 +576,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         try:
             number = int(request.POST.get("revision", ""))
         except ValueError:
+            # Only a hand-made post lacks it: the page again, with a 400.
             messages.error(request, "The form did not say which revision you reviewed.")
-            return HttpResponseRedirect(self._url("review", monograph.pk))
+            return self._review_page(request, monograph, comment=comment, status=400)
         try:
             if decision == "approve":
                 services.monograph_approve(
@@ -599,7 +600,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 messages.success(request, f"Changes requested for {monograph}.")
             else:
                 messages.error(request, "Choose to approve or to request changes.")
-                return HttpResponseRedirect(self._url("review", monograph.pk))
+                return self._review_page(
+                    request, monograph, comment=comment, status=400
+                )
         except services.WorkflowError as error:
             # The page again, with what changed since and the comment as
             # typed: a redirect would throw the reviewer's words away.

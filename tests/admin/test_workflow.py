@@ -360,6 +360,26 @@ class WorkflowTests(MonographSetup, TestCase):
         self.assertContains(page, "Submit for review")
         self.assertEqual(Client().get(PUBLIC_URL).status_code, 404)
 
+    def test_a_decision_posted_without_its_revision_or_choice_is_a_400(self):
+        submit(self.editor_client, self.form)
+        page = self.reviewer_client.get(review_url(self.form))
+        action, data = find_form(page, 'class="review-decision"')
+        for changes, message in [
+            ({"decision": "approve", "revision": ""}, "did not say which revision"),
+            ({"decision": "approve", "revision": "x"}, "did not say which revision"),
+            ({"decision": "publish-now"}, "Choose to approve or to request changes."),
+            ({"decision": ""}, "Choose to approve or to request changes."),
+        ]:
+            with self.subTest(changes=changes):
+                response = self.reviewer_client.post(
+                    action, {**data, "comment": "Kept as typed.", **changes}
+                )
+                self.assertContains(response, message, status_code=400)
+                # The page again, the comment as typed.
+                self.assertContains(response, "Kept as typed.", status_code=400)
+                self.assertEqual(self.status(), MagnesiumForm.Status.IN_REVIEW)
+        self.assertIsNone(self.form.published_revision)
+
     def test_request_changes_without_a_comment_is_refused(self):
         submit(self.editor_client, self.form)
         for comment in ["", "   "]:
