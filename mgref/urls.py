@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from monographs import editor_views, sitemaps
+from monographs.caching import cached_public_page, site_last_modified
 from monographs.views import site
 
 urlpatterns = [
@@ -13,10 +14,17 @@ urlpatterns = [
         name="markdownx_markdownify",
     ),
     path("markdownx/upload/", editor_views.image_upload, name="markdownx_upload"),
-    path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
+    # Cached and validated like the shared pages (an ETag, 304s): crawlers
+    # fetch it often, and it changes only with an approval, a deletion or a
+    # recovery.
+    path(
+        "sitemap.xml",
+        cached_public_page(site_last_modified)(sitemaps.sitemap),
+        name="sitemap",
+    ),
     path(
         "sitemap-<slug:section>.xml",
-        sitemaps.sitemap_section,
+        cached_public_page(site_last_modified, ("p",))(sitemaps.sitemap_section),
         name="sitemap-section",
     ),
     path("robots.txt", site.robots_txt, name="robots-txt"),

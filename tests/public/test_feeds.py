@@ -170,6 +170,24 @@ class SitemapTests(TestCase):
             with self.subTest(url=url):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
+    def test_is_validated_and_cached_like_the_pages(self):
+        for url in ["/sitemap.xml", "/sitemap-forms.xml", "/sitemap-forms.xml?p=1"]:
+            with self.subTest(url=url):
+                first = self.client.get(url)
+                self.assertEqual(first["X-Cache"], "miss")
+                self.assertIn("public", first["Cache-Control"])
+                again = self.client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+                self.assertEqual(again.status_code, 304)
+        # A deletion moves the stamp: the monograph leaves the sitemap at once.
+        from monographs import services
+
+        services.monograph_delete(
+            form=self.form, user=factories.ReviewerFactory(), reason="Duplicate"
+        )
+        fresh = self.client.get("/sitemap.xml")
+        self.assertEqual(fresh["X-Cache"], "miss")
+        self.assertNotIn("/forms/magnesium-mapate/", self.urls(fresh.content))
+
     def test_unpublished_pages_are_not_listed(self):
         urls = self.urls(self.client.get("/sitemap.xml").content)
         self.assertNotIn(f"/citations/{self.hidden.pk}/", urls)
