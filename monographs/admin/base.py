@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -51,10 +52,31 @@ def posted_text(request, name, *, strip=True, max_length=500):
     return value.strip() if strip else value
 
 
+# How the file button's label names the image types uploads take.
+IMAGE_TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
+
+
 class MarkdownEditor(AdminMarkdownxWidget):
     """The Markdown textarea with mgref's own script (static/js/markdown-editor.js):
     a preview is asked for only when the editor types in a field, in rows
-    added after the page loaded too, never on page load."""
+    added after the page loaded too, never on page load. An image is dropped
+    on the field or chosen with the file button under it."""
+
+    # Found by the form renderer, which reads apps' templates, not templates/.
+    template_name = "monographs/widgets/markdown_editor.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        types = settings.MARKDOWNX_UPLOAD_CONTENT_TYPES
+        context.update(
+            image_accept=",".join(types),
+            image_types=", ".join(
+                IMAGE_TYPE_NAMES.get(kind, kind.removeprefix("image/").upper())
+                for kind in types
+            ),
+            image_max_size=settings.MARKDOWNX_UPLOAD_MAX_SIZE,
+        )
+        return context
 
     class Media:
         extend = False

@@ -2,7 +2,8 @@
  * mgref's Markdown editor: a live preview under each Markdown field, asked
  * for only while the editor types in it (never on page load), in rows added
  * with "Add another" too (one listener on the document), and images dropped
- * on a field uploaded and inserted as Markdown. The preview HTML comes from
+ * on a field or chosen with the file button under it uploaded and inserted
+ * as Markdown. The preview HTML comes from
  * mgref's sanitising renderer. Replaces django-markdownx's script, which
  * previewed every field on load.
  */
@@ -78,31 +79,55 @@
     if (isEditor(event.target)) event.preventDefault();
   });
 
+  function upload(field, file) {
+    var url = field.getAttribute("data-markdownx-upload-urls-path");
+    var preview = previewOf(field);
+    var body = new FormData();
+    body.append("image", file);
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(field) },
+    })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) {
+        if (answer.image_code) {
+          insertAtCursor(field, answer.image_code);
+        } else if (preview) {
+          preview.textContent = (answer.image || ["Upload refused."]).join(" ");
+        }
+      })
+      .catch(function () {
+        if (preview) preview.textContent = "The image could not be uploaded; your text is unchanged.";
+      });
+  }
+
   document.addEventListener("drop", function (event) {
     var field = event.target;
     if (!isEditor(field) || !event.dataTransfer || !event.dataTransfer.files.length) {
       return;
     }
     event.preventDefault();
-    var url = field.getAttribute("data-markdownx-upload-urls-path");
     Array.prototype.forEach.call(event.dataTransfer.files, function (file) {
-      var body = new FormData();
-      body.append("image", file);
-      fetch(url, {
-        method: "POST",
-        body: body,
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(field) },
-      })
-        .then(function (response) { return response.json(); })
-        .then(function (answer) {
-          if (answer.image_code) {
-            insertAtCursor(field, answer.image_code);
-          } else {
-            var preview = previewOf(field);
-            if (preview) preview.textContent = (answer.image || ["Upload refused."]).join(" ");
-          }
-        });
+      upload(field, file);
+    });
+  });
+
+  // The file button under a field: what a keyboard (or a phone) has instead
+  // of dropping. The image goes where the field's cursor was.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input.markdownx-image-input")) return;
+    var box = input.closest(".markdownx");
+    var field = box ? box.querySelector("textarea.markdownx-editor") : null;
+    if (!field || !input.files.length) return;
+    var uploads = Array.prototype.map.call(input.files, function (file) {
+      return upload(field, file);
+    });
+    Promise.all(uploads).then(function () {
+      input.value = "";
+      field.focus();
     });
   });
 })();

@@ -438,6 +438,15 @@ class MonographChangePageTests(TestCase):
                 self.assertIn(
                     'data-markdownx-upload-urls-path="/markdownx/upload/"', tag
                 )
+                # Dropping an image needs a mouse: a labelled file button too.
+                self.assertIn(
+                    f'<label for="id_{name}_image">Insert an image', self.html
+                )
+                self.assertRegex(
+                    self.html,
+                    rf'<input type="file" id="id_{name}_image" '
+                    r'class="markdownx-image-input" accept="image/[^"]+">',
+                )
         # The live preview needs mgref's editor script (not markdownx's, which
         # previewed every field on load) and a preview pane per field.
         self.assertIn("js/markdown-editor.js", self.html)

@@ -5,8 +5,12 @@ submit in one step with its email, the dashboard for each role, confirm and
 undo, and axe-core and the Nu checker clean on the admin's pages.
 """
 
+import io
+import re
+
 import pytest
 from django.core import mail
+from PIL import Image
 from playwright.sync_api import expect
 
 from monographs.models import MagnesiumForm, Revision
@@ -18,6 +22,15 @@ from tests.factories import EditorFactory, ReviewerFactory
 PASSWORD = "correct horse battery staple"
 ADMIN = "/admin/monographs/magnesiumform/"
 PREVIEW = "/markdownx/markdownify/"
+
+
+def _png():
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 90)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -144,6 +157,37 @@ class PreviewJourneyTests:
         preview = page.locator(f"#id_faqs-{index}-answer ~ .markdownx-preview")
         expect(preview.locator("strong")).to_have_text("new")
         assert 1 <= len(previews) <= 2
+        assert not [m for m in session.console_errors if "Content Security" in m]
+
+
+class ImageButtonJourneyTests:
+    def test_an_image_chosen_with_the_button_lands_at_the_cursor(
+        self, seeded, live_server, sessions, settings, tmp_path
+    ):
+        # Dropping needs a mouse: the file button under each Markdown field
+        # is the keyboard's way, in rows added after load too.
+        settings.MEDIA_ROOT = tmp_path
+        EditorFactory(username="ed")
+        session, page = logged_in(sessions, live_server, "ed")
+        page.goto(change_url(live_server, glycinate()))
+        index = int(page.locator("#id_faqs-TOTAL_FORMS").input_value())
+        page.click("#faqs-group .add-row a")
+        answer = page.locator(f"#id_faqs-{index}-answer")
+        answer.fill("Before. After.")
+        answer.evaluate("field => field.setSelectionRange(8, 8)")
+        button = page.get_by_label("Insert an image", exact=False).and_(
+            page.locator(f"#id_faqs-{index}-answer_image")
+        )
+        button.set_input_files(
+            files=[{"name": "chart.png", "mimeType": "image/png", "buffer": PNG}]
+        )
+        expect(answer).to_have_value(
+            re.compile(r"^Before\. !\[\]\(/media/uploads/[0-9a-f]+\.png\)After\.$")
+        )
+        expect(answer).to_be_focused()
+        preview = page.locator(f"#id_faqs-{index}-answer ~ .markdownx-preview")
+        expect(preview.locator("img")).to_have_count(1)
+        assert list(tmp_path.rglob("*.png"))
         assert not [m for m in session.console_errors if "Content Security" in m]
 
 
