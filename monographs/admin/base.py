@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -7,12 +8,14 @@ from django.http import HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.utils.functional import cached_property
 from django.utils.html import conditional_escape
+from django.utils.text import capfirst
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 from simple_history.admin import SimpleHistoryAdmin
 
 from monographs.admin.forms import EditSummaryForm, InlineContentForm
 from monographs.history import change_context
+from monographs.models import SearchDocument
 from monographs.security import RefusedInput
 from monographs.validators import is_blank, validate_no_bidi_controls
 
@@ -98,6 +101,24 @@ def help_for(db_field, help_text):
     return conditional_escape(text)
 
 
+def _pruned(nested, prefixes):
+    """Django's nested list of deleted objects (each item followed by a list
+    of what it takes with it) without the items starting with ``prefixes``,
+    nor what they take."""
+    kept = []
+    skipping = False
+    for item in nested:
+        if isinstance(item, list):
+            children = [] if skipping else _pruned(item, prefixes)
+            if children:
+                kept.append(children)
+            continue
+        skipping = str(item).startswith(prefixes)
+        if not skipping:
+            kept.append(item)
+    return kept
+
+
 class ContentAdmin(SimpleHistoryAdmin):
     """Admin for content: a reason for every save and deletion, Markdown preview."""
 
@@ -110,6 +131,25 @@ class ContentAdmin(SimpleHistoryAdmin):
         if field is not None:
             field.help_text = help_for(db_field, field.help_text)
         return field
+
+    def get_deleted_objects(self, objs, request):
+        """What deleting takes with it, as editors know it: without the
+        citation links' join rows and the search index (the citations are
+        kept; the index follows the published document)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        internal = [
+            model
+            for model in apps.get_app_config("monographs").get_models(
+                include_auto_created=True
+            )
+            if model._meta.auto_created or model is SearchDocument
+        ]
+        prefixes = tuple(f"{capfirst(m._meta.verbose_name)}: " for m in internal)
+        plurals = {m._meta.verbose_name_plural for m in internal}
+        counts = {name: n for name, n in counts.items() if name not in plurals}
+        return _pruned(deleted, prefixes), counts, perms_needed, protected
 
     def get_actions(self, request):
         # Bulk deletion would skip the reason every deletion needs.

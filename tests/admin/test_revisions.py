@@ -323,6 +323,16 @@ class DeletionTests(MonographSetup, TestCase):
         self.assertIn("edit_summary", data)
         self.assertEqual(data["post"], "yes")
 
+    def test_the_delete_page_lists_content_not_join_rows_or_the_index(self):
+        page = self.client.get(self.delete_url)
+        self.assertContains(page, "Dose: ")
+        self.assertContains(page, "Evidence: ")
+        # A citation link's join row ("Dose_citations object (1)") and the
+        # search index are no content an editor knows.
+        self.assertNotContains(page, "_citations object")
+        self.assertNotContains(page, "citation relationship")
+        self.assertNotContains(page, "Search document")
+
     def test_deleting_without_a_reason_is_refused(self):
         page = self.client.get(self.delete_url)
         action, data = find_form(page, 'name="edit_summary"')
