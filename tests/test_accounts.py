@@ -76,3 +76,11 @@ class RoleDefinitionTests(TestCase):
                     set(group.permissions.values_list("codename", flat=True)),
                     set(expected),
                 )
+
+
+class AdminSiteNameTests(TestCase):
+    def test_the_login_page_names_mgref_not_django(self):
+        page = self.client.get("/admin/login/")
+        self.assertContains(page, "mgref editorial desk")
+        self.assertNotContains(page, "Django administration")
+        self.assertNotContains(page, "Django site admin")
