@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.safestring import mark_safe
 
 from monographs.diffs import word_diff
-from monographs.schema import ROW_KINDS_BY_NAME, TOPIC_MODELS
+from monographs.schema import ROW_KINDS_BY_NAME, TOPIC_MODELS, normalize_text
 from monographs.services.merging import (
     BOTH_CHANGED,
     DELETED_BY_ME,
@@ -242,7 +242,9 @@ def display_value(kind, name, value, document):
         return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
-    return str(value)
+    # As it would be stored: the browser posts CRLF, revisions hold LF, and
+    # the comparison below must not mark every line break.
+    return normalize_text(str(value))
 
 
 @dataclass

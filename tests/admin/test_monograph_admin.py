@@ -790,6 +790,31 @@ class MergeTests(TestCase):
         self.assertEqual(self.form.summary, "Second editor's text.")
         self.assertEqual(self.form.usage, "First usage.")
 
+    def test_the_conflict_diff_leaves_unchanged_line_breaks_unmarked(self):
+        # The browser posts CRLF; revisions hold LF. Only the changed word
+        # may be marked, not each paragraph break.
+        first_data = open_change_form(self.first_client, self.form)
+        second_data = open_change_form(self.second_client, self.form)
+        self.save(
+            self.first_client,
+            first_data,
+            summary="One.\n\nTwo.\n\nThree.",
+            edit_summary="Paragraphs",
+        )
+        conflict = self.save(
+            self.second_client,
+            second_data,
+            summary="One.\r\n\r\nTwo!\r\n\r\nThree.",
+            edit_summary="Exclaim",
+        )
+        diff = conflict.content.decode()
+        diff = diff[diff.index('class="merge-text diff-text"') :]
+        diff = diff[: diff.index("</pre>")]
+        self.assertNotIn("\r", diff)
+        self.assertEqual(diff.count("<ins>"), 1)
+        self.assertEqual(diff.count("<del>"), 1)
+        self.assertIn("One.\n\nTwo", diff)
+
     def test_taking_their_version_of_a_conflicting_field(self):
         first_data = open_change_form(self.first_client, self.form)
         second_data = open_change_form(self.second_client, self.form)
