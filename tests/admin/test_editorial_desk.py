@@ -50,7 +50,13 @@ class ChangePageTests(TestCase):
         self.assertIn('name="base_revision"', bar_html)
         self.assertIn('name="_continue"', bar_html)
         self.assertIn('name="_submit_for_review"', bar_html)
-        self.assertIn(f'href="/forms/{self.form.slug}/draft/"', bar_html)
+        # The preview is of what was saved, in a tab of its own: leaving this
+        # page for it would leave what is typed behind.
+        self.assertIn(
+            f'href="/forms/{self.form.slug}/draft/" target="_blank" '
+            'rel="noopener">Preview saved draft</a>',
+            bar_html,
+        )
         # The summary is asked for once, in the bar.
         self.assertEqual(self.html.count('name="edit_summary"'), 1)
 
