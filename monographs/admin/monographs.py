@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -42,6 +43,20 @@ from monographs.permissions import can_publish
 from monographs.schema import ROW_KINDS_BY_NAME, normalize_text
 from monographs.services.merging import FORM
 from monographs.views.params import whole_number
+
+
+@dataclass
+class PendingChanges:
+    """What approving a monograph's latest revision would change for readers."""
+
+    latest: Revision | None
+    diff: object  # a diffs.MonographDiff, or None without revisions
+    warnings: list
+    # The revision the diff starts from: the published one; before a
+    # deletion, the last one published; None if never published.
+    baseline: Revision | None = None
+    # The deletion readers see now, when the monograph was deleted and recovered.
+    deleted_by: Revision | None = None
 
 
 class SynonymInline(ContentInline):
@@ -383,19 +398,39 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
         }
 
     def pending_changes(self, monograph):
-        """(latest revision, diff against the published one, UL warnings)."""
+        """What approving would change for readers: a ``PendingChanges``."""
         latest = Revision.objects.with_document().latest_for(monograph.pk)
         if latest is None:
-            return None, None, []
+            return PendingChanges(None, None, [])
         new = document_load(latest)
         publication = (
-            Publication.objects.live()
-            .select_related("revision")
+            Publication.objects.select_related("revision")
             .filter(form_id=monograph.pk)
             .first()
         )
-        old = document_load(publication.revision) if publication else None
-        return latest, compare(old, new), ul_warnings(new)
+        baseline = deleted_by = None
+        if publication is not None and publication.withdrawn:
+            # Deleted, now recovered: readers see nothing, but the reviewer
+            # compares with what they saw before the deletion (an empty
+            # monograph would show every line as new).
+            deleted_by = publication.revision
+            approval = (
+                ReviewEvent.objects.filter(
+                    form_id=monograph.pk,
+                    action=ReviewEvent.Action.APPROVED,
+                    revision__deleted=False,
+                )
+                .select_related("revision")
+                .order_by("-created_at", "-pk")
+                .first()
+            )
+            baseline = approval.revision if approval else None
+        elif publication is not None:
+            baseline = publication.revision
+        old = document_load(baseline) if baseline else None
+        return PendingChanges(
+            latest, compare(old, new), ul_warnings(new), baseline, deleted_by
+        )
 
     def render_change_form(
         self, request, context, add=False, change=False, form_url="", obj=None
@@ -500,7 +535,7 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             raise PermissionDenied
         entries = []
         for monograph in MagnesiumForm.objects.awaiting_review():
-            latest, diff, warnings = self.pending_changes(monograph)
+            pending = self.pending_changes(monograph)
             submitted = (
                 monograph.review_events.filter(action=ReviewEvent.Action.SUBMITTED)
                 .select_related("user", "revision")
@@ -510,9 +545,10 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             entries.append(
                 {
                     "monograph": monograph,
-                    "latest": latest,
-                    "diff": diff,
-                    "ul_warnings": warnings,
+                    "pending": pending,
+                    "latest": pending.latest,
+                    "diff": pending.diff,
+                    "ul_warnings": pending.warnings,
                     "submitted": submitted,
                     "review_url": self._url("review", monograph.pk),
                 }
@@ -536,13 +572,32 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             return self._decide(request, monograph)
         return self._review_page(request, monograph)
 
-    def _review_page(self, request, monograph, *, comment="", status=200):
-        latest, diff, warnings = self.pending_changes(monograph)
-        published = monograph.published_revision
+    def _review_page(
+        self, request, monograph, *, comment="", status=200, reviewed=None
+    ):
+        """The review page; ``reviewed``: the number of the revision the
+        reviewer decided on, when a newer one was saved meanwhile (its changes
+        since are shown first)."""
+        pending = self.pending_changes(monograph)
+        latest = pending.latest
+        since_reviewed = None
+        if reviewed is not None and latest is not None and reviewed < latest.number:
+            older = (
+                Revision.objects.with_document()
+                .for_form(monograph.pk)
+                .filter(number=reviewed)
+                .first()
+            )
+            if older is not None:
+                since_reviewed = (
+                    older,
+                    compare(document_load(older), document_load(latest)),
+                )
+        baseline = pending.baseline
         approving = (
             Revision.objects.for_form(monograph.pk)
             .filter(
-                number__gt=published.number if published else 0,
+                number__gt=baseline.number if baseline else 0,
                 number__lte=latest.number if latest else 0,
             )
             .select_related("user")
@@ -555,9 +610,11 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 request,
                 f"Review {monograph}",
                 monograph=monograph,
+                pending=pending,
                 latest=latest,
-                diff=diff,
-                ul_warnings=warnings,
+                diff=pending.diff,
+                ul_warnings=pending.warnings,
+                since_reviewed=since_reviewed,
                 approving=approving,
                 can_publish=can_publish(request.user),
                 events=monograph.review_events.select_related("user", "revision").defer(
@@ -608,7 +665,9 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
             # typed: a redirect would throw the reviewer's words away.
             messages.error(request, str(error))
             status = 400 if isinstance(error, services.IncompleteDecision) else 409
-            return self._review_page(request, monograph, comment=comment, status=status)
+            return self._review_page(
+                request, monograph, comment=comment, status=status, reviewed=number
+            )
         return HttpResponseRedirect(self._url("review_queue"))
 
     def submit_view(self, request, object_id):

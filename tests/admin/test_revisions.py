@@ -592,6 +592,29 @@ class RecoveryTests(MonographSetup, TestCase):
         # Readers wait for a reviewer: the page says it was withdrawn.
         self.assertEqual(Client().get("/forms/magnesium-glycinate/").status_code, 410)
 
+    def test_a_recovery_is_reviewed_against_what_readers_saw_before_the_deletion(
+        self,
+    ):
+        published = self.form.published_revision
+        self.assertIsNotNone(published)
+        self.delete_monograph()
+        deletion = Revision.objects.latest_for(self.form.pk)
+        self.client.force_login(self.reviewer)
+        page = self.client.get(f"{MONOGRAPH_ADMIN}deleted/")
+        action, data = find_form(page, f"deleted/{self.form.pk}/recover/")
+        self.client.post(action, data)
+
+        review = self.client.get(f"{MONOGRAPH_ADMIN}{self.form.pk}/review/")
+        self.assertContains(
+            review,
+            f"Changes against revision {published.number}, what readers "
+            f"saw until revision {deletion.number} deleted the monograph: "
+            "approving publishes it again",
+        )
+        # The recovery restored what was published: nothing shows as new.
+        self.assertNotContains(review, "<ins>")
+        self.assertNotContains(review, "never published")
+
     def test_a_deleted_row_comes_back_by_reverting(self):
         data = open_change_form(self.client, self.form)
         data["doses-0-DELETE"] = "on"

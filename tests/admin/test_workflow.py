@@ -486,6 +486,13 @@ class WorkflowTests(MonographSetup, TestCase):
             status_code=409,
         )
         self.assertContains(response, "Unreviewed", status_code=409)
+        # First, what was saved since the revision the reviewer decided on.
+        html = response.content.decode()
+        since = html[html.index('id="since-reviewed"') :]
+        self.assertIn(f"revision {reviewed} to {reviewed + 1}", since)
+        since = since[: since.index("Changes against")]
+        self.assertRegex(since, r"<del>(?:(?!</del>).)*Gentle")
+        self.assertRegex(since, r"<ins>(?:(?!</ins>).)*Unreviewed")
         _, again = find_form(response, 'class="review-decision"')
         self.assertEqual(again["comment"], "Checked every dose.")
         self.assertEqual(again["revision"], str(reviewed + 1))
@@ -604,14 +611,20 @@ class ReviewQueueTests(TestCase):
         self.assertContains(response, "Please check the dose")
         self.assertContains(
             response,
-            f"revision {Revision.objects.latest_number(self.glycinate.pk)} against "
-            f"published revision {self.glycinate.published_revision.number}",
+            f"revision {Revision.objects.latest_number(self.glycinate.pk)}</h2>",
+        )
+        self.assertContains(
+            response,
+            "Changes against the published revision "
+            f"{self.glycinate.published_revision.number}.",
         )
 
     def test_a_never_published_monograph_is_compared_with_nothing(self):
         submit(self.editor_client, self.citrate)
         response = self.queue()
-        self.assertContains(response, "nothing published yet")
+        self.assertContains(
+            response, "Changes against an empty monograph (never published)."
+        )
         self.assertRegex(
             response.content.decode(),
             r"<ins>(?:(?!</ins>).)*Magnesium citrate(?:(?!</ins>).)*</ins>",
