@@ -165,6 +165,9 @@ def _rewrite_formset(data, spec, result, *, parent_id):
             if name in spec.fields:
                 values[name] = as_post(kind, name, row.get(name))
         kept.append(values)
+    if "position" in spec.fields:
+        taken = {row.get("position") for row in result.their_new_rows.get(kind, [])}
+        _place_after(extra, kept, taken)
     by_id = {_form_id(values): values for values in kept}
     for slot, value in result.take_theirs.items():
         if slot.kind == kind and slot.row_id in by_id and slot.field in spec.fields:
@@ -178,6 +181,21 @@ def _rewrite_formset(data, spec, result, *, parent_id):
             _set(data, f"{kind}-{index}-{suffix}", post_values)
     data[f"{kind}-TOTAL_FORMS"] = str(len(kept) + len(extra))
     data[f"{kind}-INITIAL_FORMS"] = str(len(kept))
+
+
+def _position(values):
+    return whole_number((values.get("position") or [""])[0].strip())
+
+
+def _place_after(extra, kept, taken):
+    """Put the editor's new rows that took a position one of their new rows
+    took (both appended at once, so both at the end) after every other row."""
+    positions = [_position(values) for values in kept + extra]
+    last = max((p for p in positions if p is not None), default=-1)
+    for values in extra:
+        if _position(values) in taken:
+            last += 1
+            values["position"] = [str(last)]
 
 
 def post_take_theirs(data, shape, document):

@@ -733,6 +733,24 @@ class MergeTests(TestCase):
         )
         self.assertTrue(Synonym.objects.filter(slug="bisglycinate").exists())
 
+    def test_rows_both_editors_appended_keep_distinct_positions(self):
+        factories.FAQFactory(form=self.form, question="First?", position=0)
+        first_data = open_change_form(self.first_client, self.form)
+        second_data = open_change_form(self.second_client, self.form)
+        add_inline_row(first_data, "faqs", question="Theirs?", answer="Yes.")
+        self.assertEqual(
+            self.save(self.first_client, first_data, edit_summary="A").status_code,
+            302,
+        )
+        add_inline_row(second_data, "faqs", question="Mine?", answer="No.")
+        merged = self.save(self.second_client, second_data, edit_summary="B")
+        self.assertEqual(merged.status_code, 302)
+        positions = dict(
+            FAQ.objects.filter(form=self.form).values_list("question", "position")
+        )
+        # Both were appended at the next position: mine now comes after theirs.
+        self.assertEqual(positions, {"First?": 0, "Theirs?": 1, "Mine?": 2})
+
     def test_a_row_deleted_by_them_and_untouched_by_me_stays_deleted(self):
         faq = factories.FAQFactory(form=self.form, question="Old question?")
         first_data = open_change_form(self.first_client, self.form)
