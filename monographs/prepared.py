@@ -51,6 +51,15 @@ def _unbind(function, ops):
     return function, False
 
 
+def _builtin_base(kind):
+    """``int`` for psycopg's ``Int4``, ``str`` for ``str``: what a run's value
+    must be for the compiled parameter's type."""
+    builtin = (
+        b for b in kind.__mro__ if b.__module__ == "builtins" and b is not object
+    )
+    return next(builtin, kind)
+
+
 class PreparedValues:
     """A ``values()`` QuerySet compiled once per database alias, run many times.
 
@@ -88,6 +97,8 @@ class PreparedValues:
             if len(found) != 1:
                 raise ValueError(f"each parameter must appear once in {sql!r}")
             # The type the column took the value as: a run must give the same.
+            # A backend may wrap the value in a subclass of it (psycopg's Int4
+            # for an integer column on PostgreSQL): a run wraps its value alike.
             slots.append((found[0], type(params[found[0]])))
         columns = compiler.select[: compiler.col_count]
         converters = {
@@ -128,11 +139,12 @@ class PreparedValues:
         sql, params, slots, names, converters = compiled
         params = params.copy()
         for (slot, kind), value in zip(slots, values, strict=True):
-            if not isinstance(value, kind) or isinstance(value, bool):
+            base = _builtin_base(kind)
+            if not isinstance(value, base) or isinstance(value, bool):
                 raise TypeError(
-                    f"{value!r} is not a {kind.__name__}, as the column takes it"
+                    f"{value!r} is not a {base.__name__}, as the column takes it"
                 )
-            params[slot] = value
+            params[slot] = value if type(value) is kind else kind(value)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
