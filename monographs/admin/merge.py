@@ -165,13 +165,13 @@ def _rewrite_formset(data, spec, result, *, parent_id):
             if name in spec.fields:
                 values[name] = as_post(kind, name, row.get(name))
         kept.append(values)
-    if "position" in spec.fields:
-        taken = {row.get("position") for row in result.their_new_rows.get(kind, [])}
-        _place_after(extra, kept, taken)
     by_id = {_form_id(values): values for values in kept}
     for slot, value in result.take_theirs.items():
         if slot.kind == kind and slot.row_id in by_id and slot.field in spec.fields:
             by_id[slot.row_id][slot.field] = as_post(kind, slot.field, value)
+    if "position" in spec.fields:
+        taken = {row.get("position") for row in result.their_new_rows.get(kind, [])}
+        _place_after(data, kind, extra, kept, taken)
     for index in range(len(forms)):
         start = f"{kind}-{index}-"
         for key in [key for key in data if key.startswith(start)]:
@@ -187,13 +187,40 @@ def _position(values):
     return whole_number((values.get("position") or [""])[0].strip())
 
 
-def _place_after(extra, kept, taken):
+def _untouched(values, template):
+    """Whether a row added on the page still holds the values "Add another"
+    gave it (the formset's ``__prefix__`` row, posted with the page): Django
+    skips such a row, as long as its position is not moved either."""
+    return all(
+        values.get(name, []) == template.get(name, [])
+        for name in set(values) | set(template)
+        if name not in ("id", "form", "DELETE")
+    )
+
+
+def _place_after(data, kind, extra, kept, taken):
     """Put the editor's new rows that took a position one of their new rows
-    took (both appended at once, so both at the end) after every other row."""
-    positions = [_position(values) for values in kept + extra]
-    last = max((p for p in positions if p is not None), default=-1)
+    took (both appended at once, so both at the end) after every other row;
+    rows added and left as they were keep the new default position."""
+    prefix = f"{kind}-__prefix__-"
+    template = {
+        key.removeprefix(prefix): data.getlist(key)
+        for key in data
+        if key.startswith(prefix)
+    }
+    kept_positions = [p for p in map(_position, kept) if p is not None]
+    # What the formset will give a new row when this post is read again:
+    # past the rows saved now, theirs included (AppendingFormSet).
+    default = max(kept_positions, default=-1) + 1
+    last = max(
+        [*kept_positions, *(p for p in map(_position, extra) if p is not None)],
+        default=-1,
+    )
     for values in extra:
-        if _position(values) in taken:
+        if _untouched(values, template):
+            # Still as added: it must stay unchanged to be skipped.
+            values["position"] = [str(default)]
+        elif _position(values) in taken:
             last += 1
             values["position"] = [str(last)]
 
@@ -247,7 +274,7 @@ def post_take_theirs(data, shape, document):
 
 def display_value(kind, name, value, document):
     """A value as the editor reads it: topics and citations by name."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not normalize_text(value)):
         return "(empty)"
     if name == "citations":
         citations = document.get("citations", {})

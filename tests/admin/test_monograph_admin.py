@@ -743,6 +743,8 @@ class MergeTests(TestCase):
             302,
         )
         add_inline_row(second_data, "faqs", question="Mine?", answer="No.")
+        # A row added and left empty is skipped, as without a merge.
+        add_inline_row(second_data, "faqs")
         merged = self.save(self.second_client, second_data, edit_summary="B")
         self.assertEqual(merged.status_code, 302)
         positions = dict(
