@@ -79,11 +79,23 @@
     if (isEditor(event.target)) event.preventDefault();
   });
 
+  function statusOf(field) {
+    var box = field.closest(".markdownx");
+    return box ? box.querySelector(".markdownx-image-status") : null;
+  }
+
+  // Says how an upload went, where screen readers hear it (role="status").
+  function say(field, text) {
+    var status = statusOf(field);
+    if (status) status.textContent = text;
+  }
+
+  // Uploads one image and inserts its Markdown at the cursor; true if it did.
   function upload(field, file) {
     var url = field.getAttribute("data-markdownx-upload-urls-path");
-    var preview = previewOf(field);
     var body = new FormData();
     body.append("image", file);
+    say(field, "Uploading " + file.name + "…");
     return fetch(url, {
       method: "POST",
       body: body,
@@ -94,12 +106,15 @@
       .then(function (answer) {
         if (answer.image_code) {
           insertAtCursor(field, answer.image_code);
-        } else if (preview) {
-          preview.textContent = (answer.image || ["Upload refused."]).join(" ");
+          say(field, file.name + " inserted.");
+          return true;
         }
+        say(field, file.name + ": " + (answer.image || ["Upload refused."]).join(" "));
+        return false;
       })
       .catch(function () {
-        if (preview) preview.textContent = "The image could not be uploaded; your text is unchanged.";
+        say(field, file.name + " could not be uploaded; your text is unchanged.");
+        return false;
       });
   }
 
@@ -125,9 +140,10 @@
     var uploads = Array.prototype.map.call(input.files, function (file) {
       return upload(field, file);
     });
-    Promise.all(uploads).then(function () {
+    Promise.all(uploads).then(function (done) {
       input.value = "";
-      field.focus();
+      // Back to the text only when it changed: a refusal stays to be read.
+      if (done.every(Boolean)) field.focus();
     });
   });
 })();

@@ -185,9 +185,23 @@ class ImageButtonJourneyTests:
             re.compile(r"^Before\. !\[\]\(/media/uploads/[0-9a-f]+\.png\)After\.$")
         )
         expect(answer).to_be_focused()
+        status = page.locator(f"#id_faqs-{index}-answer_image_status")
+        expect(status).to_have_text("chart.png inserted.")
         preview = page.locator(f"#id_faqs-{index}-answer ~ .markdownx-preview")
         expect(preview.locator("img")).to_have_count(1)
         assert list(tmp_path.rglob("*.png"))
+
+        # A refusal is said where a screen reader hears it, the text unchanged,
+        # and the focus stays on the button.
+        before = answer.input_value()
+        button.focus()
+        button.set_input_files(
+            files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"text"}]
+        )
+        expect(status).to_contain_text("notes.png: ")
+        expect(status).to_have_attribute("role", "status")
+        assert answer.input_value() == before
+        expect(button).to_be_focused()
         assert not [m for m in session.console_errors if "Content Security" in m]
 
 
