@@ -341,7 +341,9 @@ class CitationReviewTests(TestCase):
                 review = self.client.get(
                     f"/admin/monographs/magnesiumform/{form.pk}/review/"
                 )
-                self.assertContains(review, "<h2>References</h2>", html=False)
+                self.assertContains(
+                    review, '<h3 class="diff-section-heading">References</h3>'
+                )
                 self.assertContains(review, "Unreviewed")
 
     def test_approval_publishes_it(self):

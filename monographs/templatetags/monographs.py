@@ -76,8 +76,10 @@ def page_citation(context):
 
 
 @register.simple_tag
-def monograph_diff(diff):
+def monograph_diff(diff, level=2):
     """The diff of two documents, as the public diff page shows it: the
     admin's review pages (Django templates) use the readers' Jinja2 include,
-    so the two never drift apart."""
-    return mark_safe(render_to_string("includes/monograph_diff.html", {"diff": diff}))
+    so the two never drift apart. ``level``: its sections' heading level."""
+    return mark_safe(  # noqa: S308 - the include escapes what it prints
+        render_to_string("includes/monograph_diff.html", {"diff": diff, "level": level})
+    )

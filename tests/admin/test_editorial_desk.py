@@ -54,7 +54,8 @@ class ChangePageTests(TestCase):
         # page for it would leave what is typed behind.
         self.assertIn(
             f'href="/forms/{self.form.slug}/draft/" target="_blank" '
-            'rel="noopener">Preview saved draft</a>',
+            'rel="noopener">Preview saved draft<span class="visually-hidden"> '
+            "(opens in a new tab)</span></a>",
             bar_html,
         )
         # The summary is asked for once, in the bar.

@@ -660,7 +660,9 @@ class ReviewQueueTests(TestCase):
         self.editor_client.post(change_url(self.glycinate), data)
         submit(self.editor_client, self.glycinate)
         queue = self.queue()
-        self.assertContains(queue, "<h2>FAQs</h2>", html=False)
+        self.assertContains(
+            queue, '<h3 class="diff-section-heading">FAQs</h3>', html=False
+        )
         self.assertContains(
             queue, "<strong>FAQs, added:</strong> With food?", html=False
         )
