@@ -19,7 +19,8 @@ urlpatterns = [
     # recovery.
     path(
         "sitemap.xml",
-        cached_public_page(site_last_modified)(sitemaps.sitemap),
+        # Django's view pages a single sitemap by ?p= too.
+        cached_public_page(site_last_modified, ("p",))(sitemaps.sitemap),
         name="sitemap",
     ),
     path(

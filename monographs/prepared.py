@@ -9,7 +9,8 @@ per database alias; each run substitutes its values for the query's
 parameters and reads the rows as the ORM would have returned them.
 
 Only what survives compilation unchanged may be substituted: a value in an
-``exact`` or ``in`` lookup on an integer or text column. Anything else
+``exact`` or ``in`` lookup on an integer (32 or 64 bits: the placeholders are
+too large for a small-integer column) or text column. Anything else
 (``iexact`` escapes its value into a pattern, ``None`` becomes ``IS NULL``)
 is refused when the query is first compiled or run.
 """

@@ -171,6 +171,9 @@ class SitemapTests(TestCase):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
     def test_is_validated_and_cached_like_the_pages(self):
+        # A page past the end is a 404, hit or miss (the view reads ?p=).
+        for _ in range(2):
+            self.assertEqual(self.client.get("/sitemap.xml?p=2").status_code, 404)
         for url in ["/sitemap.xml", "/sitemap-forms.xml", "/sitemap-forms.xml?p=1"]:
             with self.subTest(url=url):
                 first = self.client.get(url)
