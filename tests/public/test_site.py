@@ -348,6 +348,8 @@ class BadInputTests(SiteFixtureMixin, TestCase):
             (f"/forms/magnesium-glycinate/revisions/{latest + 1}/", error),
             ("/forms/magnesium-glycinate/revisions/abc/", error),
             ("/forms/magnesium-glycinate/revisions/99999999999999999999/", error),
+            # Past a 32-bit column, within 64 bits: PostgreSQL's integer range.
+            ("/forms/magnesium-glycinate/revisions/2147483648/", error),
             ("/forms/magnesium-secretate/revisions/1/", error),
             ("/forms/magnesium-glycinate/draft/", error),
             ("/indications/%00/", error),
