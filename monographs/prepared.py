@@ -16,7 +16,7 @@ is refused when the query is first compiled or run.
 """
 
 from django.db import connections
-from django.db.models.lookups import Exact, In
+from django.db.models.lookups import Exact, In, IntegerFieldOverflow
 
 SUBSTITUTABLE = (Exact, In)
 
@@ -50,6 +50,20 @@ def _unbind(function, ops):
     if getattr(function, "__self__", None) is ops:
         return function.__func__, True
     return function, False
+
+
+def _bounds(query, placeholder, connection):
+    """(lowest, highest) value the column compared with ``placeholder`` holds,
+    where the ORM checks it (an integer column's exact lookup), else
+    (None, None)."""
+    for lookup in _lookups(query.where):
+        if isinstance(lookup, IntegerFieldOverflow) and _holds(
+            lookup, {str(placeholder)}
+        ):
+            return connection.ops.integer_field_range(
+                lookup.lhs.output_field.get_internal_type()
+            )
+    return None, None
 
 
 def _builtin_base(kind):
@@ -100,7 +114,13 @@ class PreparedValues:
             # The type the column took the value as: a run must give the same.
             # A backend may wrap the value in a subclass of it (psycopg's Int4
             # for an integer column on PostgreSQL): a run wraps its value alike.
-            slots.append((found[0], type(params[found[0]])))
+            slots.append(
+                (
+                    found[0],
+                    type(params[found[0]]),
+                    _bounds(query, placeholder, connection),
+                )
+            )
         columns = compiler.select[: compiler.col_count]
         converters = {
             index: (
@@ -139,12 +159,16 @@ class PreparedValues:
             compiled = self._compile(connection, count)
         sql, params, slots, names, converters = compiled
         params = params.copy()
-        for (slot, kind), value in zip(slots, values, strict=True):
+        for (slot, kind, (low, high)), value in zip(slots, values, strict=True):
             base = _builtin_base(kind)
             if not isinstance(value, base) or isinstance(value, bool):
                 raise TypeError(
                     f"{value!r} is not a {base.__name__}, as the column takes it"
                 )
+            if (low is not None and value < low) or (high is not None and value > high):
+                # The ORM matches nothing with a number the column cannot
+                # hold (the lookups of a prepared query all hold together).
+                return []
             params[slot] = value if type(value) is kind else kind(value)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -10,7 +10,7 @@ so readers see exactly what was approved, for ever.
 import functools
 from dataclasses import dataclass
 
-from django.db import connections, router
+from django.db import router
 
 from monographs.documents import document_load
 from monographs.models import MagnesiumForm, Publication, ReviewEvent, Revision
@@ -278,14 +278,9 @@ def _approved_revision_query():
 def approved_revision(form_id, number):
     """Revision ``number`` of a monograph, if readers may open it, with its
     review event (approval or withdrawal): one query."""
-    using = router.db_for_read(ReviewEvent)
-    low, high = connections[using].ops.integer_field_range(
-        Revision.number.field.get_internal_type()
+    rows = _approved_revision_query().run(
+        [form_id, number], using=router.db_for_read(ReviewEvent)
     )
-    if not low <= number <= high:
-        # What the ORM answers for a number the column cannot hold.
-        return None, None
-    rows = _approved_revision_query().run([form_id, number], using=using)
     if not rows:
         return None, None
     event = _from_values(ReviewEvent, rows[0])

@@ -114,6 +114,12 @@ class PreparedValuesTests(TestCase):
                     [{"pk": expected.pk}],
                 )
         self.assertEqual(prepared.run([self.other.pk, revisions[0].number]), [])
+        # A number the column cannot hold matches nothing, as with the ORM,
+        # on each database's range (none is 64-bit unsigned).
+        for number in (-1, 2**64):
+            with self.subTest(number=number):
+                self.assertEqual(list(revision([self.form.pk, number])), [])
+                self.assertEqual(prepared.run([self.form.pk, number]), [])
 
     def test_names_follow_the_select_with_annotations_mixed_in(self):
         def build(pk):
