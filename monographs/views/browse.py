@@ -127,19 +127,22 @@ def form_compare(request):
             f"{request.path}?{compare_query(slugs)}" if slugs else request.path,
         ),
     )
-    problem = compare_problem(slugs, forms)
-    if problem:
+    # Opened without a choice (no ?forms= at all): the boxes to tick, no error.
+    choosing = "forms" not in request.GET
+    problem = None if choosing else compare_problem(slugs, forms)
+    if choosing or problem:
         return render(
             request,
             "monographs/magnesiumform_compare.html",
             {
                 "problem": problem,
+                "choosing": choosing,
                 "all_forms": forms.values(),
                 "asked": set(slugs),
                 "max_compared": MAX_COMPARED,
                 "crumbs": crumbs,
             },
-            status=400,
+            status=400 if problem else 200,
         )
     chosen = [forms[slug] for slug in slugs]
     monographs = [form.monograph for form in chosen]

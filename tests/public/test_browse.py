@@ -401,10 +401,15 @@ class FormCompareTests(BrowseFixtureMixin, TestCase):
     def test_a_single_slug_is_a_400(self):
         self.assertProblem("magnesium-oxide", "Choose at least two forms")
 
-    def test_no_slug_is_a_400(self):
+    def test_an_empty_choice_is_a_400_and_no_choice_offers_the_boxes(self):
         self.assertProblem("", "Choose at least two forms")
+        # Opened from a link, nothing asked yet: no error, the boxes to tick.
         response = self.client.get(self.URL)
-        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "<h1>Compare forms</h1>")
+        self.assertNotContains(response, 'role="alert"')
+        self.assertContains(
+            response, '<input type="checkbox" name="forms" value="magnesium-oxide">'
+        )
 
     def test_duplicates_are_a_400(self):
         self.assertProblem(
