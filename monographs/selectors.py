@@ -166,7 +166,8 @@ def published_monographs(*, kinds=None, citations=True):
         )
         monograph.publication = publication
         monographs.append(monograph)
-    monographs.sort(key=lambda monograph: monograph.form.name)
+    # As a reader looks for a name: "Magnesium L-threonate" after "aspartate".
+    monographs.sort(key=lambda monograph: monograph.form.name.casefold())
     return monographs
 
 
