@@ -70,3 +70,18 @@ class UrlTests(SimpleTestCase):
     @override_settings(ROOT_URLCONF="tests.urls_prefixed")
     def test_a_changed_urlconf_is_not_answered_from_kept_addresses(self):
         self.assertEqual(url("monographs:form-list"), "/prefixed/forms/")
+
+
+class FullStopFilterTests(SimpleTestCase):
+    def test_a_quote_that_ends_its_sentence_takes_no_second_stop(self):
+        from monographs.templatetags.monographs import full_stop
+
+        for quoted, stop in [
+            ("Fix the dose.", ""),
+            ("Really?", ""),
+            ("Wait…", ""),
+            ("Reworded summary", "."),
+            ("", "."),
+        ]:
+            with self.subTest(quoted=quoted):
+                self.assertEqual(full_stop(quoted), stop)

@@ -17,6 +17,13 @@ def markdown(text):
     return render_markdown(text)
 
 
+@register.filter
+def full_stop(quoted):
+    """The stop a sentence ending with ``quoted`` takes: none when the quoted
+    words end their own sentence ("… by a person.”", not "… person.”.")."""
+    return "" if str(quoted).rstrip().endswith((".", "!", "?", "…")) else "."
+
+
 @register.filter(name="vancouver")
 def vancouver_filter(citation):
     return vancouver(citation)

@@ -357,6 +357,8 @@ class WorkflowTests(MonographSetup, TestCase):
         page = self.editor_client.get(change_url(self.form))
         self.assertContains(page, "Status: Changes requested.")
         self.assertContains(page, "Add the dose for children.")
+        # The comment ends its own sentence: no second stop after the quote.
+        self.assertContains(page, "“Add the dose for children.”</p>")
         self.assertContains(page, "Submit for review")
         self.assertEqual(Client().get(PUBLIC_URL).status_code, 404)
 
