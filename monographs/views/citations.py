@@ -1,5 +1,6 @@
 from django.core.validators import slug_re
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
@@ -12,6 +13,7 @@ from monographs.selectors import (
     publication_by_slug,
     published_citations,
 )
+from monographs.views.browse import trail
 from monographs.views.params import Moved, follows_moves, query_naming
 
 
@@ -28,7 +30,11 @@ class CitationListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         citations = [_used(use) for use in published_citations().values()]
-        return super().get_context_data(citations=citations, **kwargs)
+        return super().get_context_data(
+            citations=citations,
+            crumbs=trail(("References", "monographs:citation-list")),
+            **kwargs,
+        )
 
 
 class CitationDetailView(TemplateView):
@@ -40,6 +46,11 @@ class CitationDetailView(TemplateView):
             raise Http404("No published page cites this reference.")
         citation = _used(use)
         return super().get_context_data(
+            crumbs=trail(
+                ("References", "monographs:citation-list"),
+                # A title can run to a paragraph: the trail keeps to one line.
+                (Truncator(citation_label(citation)).chars(60), self.request.path),
+            ),
             citation=citation,
             object=citation,
             used_on=use.forms,

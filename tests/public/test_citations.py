@@ -163,6 +163,21 @@ class CitationDetailTests(CitationFixtureMixin, TestCase):
         self.assertContains(response, f"https://doi.org/{held.doi}")
         self.assertContains(response, 'href="/forms/magnesium-glycinate/#references"')
 
+    def test_both_pages_have_a_breadcrumb_trail(self):
+        held = self.citations["held"]
+        listing = self.client.get("/citations/")
+        self.assertContains(listing, 'aria-label="Breadcrumb"')
+        self.assertContains(
+            listing, '<a href="/citations/" aria-current="page">References</a>'
+        )
+        page = self.client.get(f"/citations/{held.pk}/")
+        self.assertContains(page, '<a href="/citations/">References</a>')
+        self.assertContains(
+            page,
+            f'<a href="/citations/{held.pk}/" aria-current="page">'
+            "Oxide and sleep EEG</a>",
+        )
+
     def test_identifier_links(self):
         response = self.client.get(f"/citations/{self.citations['smith'].pk}/")
         self.assertContains(response, "https://pubmed.ncbi.nlm.nih.gov/31000001/")
