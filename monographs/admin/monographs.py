@@ -546,9 +546,6 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 {
                     "monograph": monograph,
                     "pending": pending,
-                    "latest": pending.latest,
-                    "diff": pending.diff,
-                    "ul_warnings": pending.warnings,
                     "submitted": submitted,
                     "review_url": self._url("review", monograph.pk),
                 }
@@ -612,8 +609,6 @@ class MagnesiumFormAdmin(MergesStaleSaves, ContentAdmin):
                 monograph=monograph,
                 pending=pending,
                 latest=latest,
-                diff=pending.diff,
-                ul_warnings=pending.warnings,
                 since_reviewed=since_reviewed,
                 approving=approving,
                 can_publish=can_publish(request.user),
